@@ -1,0 +1,115 @@
+//! Parsing `op = "...", model = <expr>` into [`Args`], collecting every error
+//! instead of stopping at the first.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::{ParseStream, Parser};
+use syn::spanned::Spanned;
+use syn::{Expr, LitStr, Token};
+
+mod kw {
+    syn::custom_keyword!(op);
+    syn::custom_keyword!(model);
+}
+
+pub(crate) const EXPECTED: &str = "expected `op = \"...\"` or `model = <expr>`";
+
+/// The arguments as written; whether the required ones are there is
+/// [`validate`](crate::validate)'s business.
+#[derive(Default)]
+pub(crate) struct Args {
+    pub(crate) op: Option<LitStr>,
+    pub(crate) model: Option<Expr>,
+}
+
+/// Parses the attribute's arguments; a structural error ends parsing, a bad
+/// value or an unknown name is reported and skipped.
+pub(crate) fn parse(tokens: TokenStream) -> (Args, Vec<syn::Error>) {
+    let mut args = Args::default();
+    let mut errors = Vec::new();
+    let parser = |input: ParseStream<'_>| {
+        parse_into(input, &mut args, &mut errors);
+        Ok(())
+    };
+    if let Err(error) = parser.parse2(tokens) {
+        errors.push(error);
+    }
+    (args, errors)
+}
+
+fn parse_into(input: ParseStream<'_>, args: &mut Args, errors: &mut Vec<syn::Error>) {
+    while !input.is_empty() {
+        if let Err(error) = parse_one(input, args, errors) {
+            errors.push(error);
+            // Resynchronise at the next comma so later arguments still get
+            // checked.
+            while !input.is_empty() && !input.peek(Token![,]) {
+                let _ = input.parse::<proc_macro2::TokenTree>();
+            }
+        }
+        if input.is_empty() {
+            break;
+        }
+        if let Err(error) = input.parse::<Token![,]>() {
+            errors.push(error);
+            return;
+        }
+    }
+}
+
+fn parse_one(
+    input: ParseStream<'_>,
+    args: &mut Args,
+    errors: &mut Vec<syn::Error>,
+) -> syn::Result<()> {
+    let lookahead = input.lookahead1();
+    if lookahead.peek(kw::op) {
+        let keyword = input.parse::<kw::op>()?;
+        input.parse::<Token![=]>()?;
+        let value = if input.peek(LitStr) {
+            input.parse::<LitStr>()?
+        } else {
+            let wrong = input.parse::<Expr>()?;
+            return Err(syn::Error::new(
+                wrong.span(),
+                "expected a string literal for `op`, e.g. `op = \"find_by_id\"`",
+            ));
+        };
+        set_once(&mut args.op, value, "op", keyword.span, errors);
+        Ok(())
+    } else if lookahead.peek(kw::model) {
+        let keyword = input.parse::<kw::model>()?;
+        input.parse::<Token![=]>()?;
+        let value = input.parse::<Expr>()?;
+        set_once(&mut args.model, value, "model", keyword.span, errors);
+        Ok(())
+    } else if input.peek(syn::Ident) {
+        let unknown = input.parse::<syn::Ident>()?;
+        Err(syn::Error::new(
+            unknown.span(),
+            format!("unknown argument `{unknown}`; {EXPECTED}"),
+        ))
+    } else {
+        let mut error = lookahead.error();
+        error.combine(syn::Error::new(input.span(), EXPECTED));
+        Err(error)
+    }
+}
+
+/// Stores the first occurrence of an argument; a repeat is an error on the
+/// repeated keyword.
+fn set_once<T>(
+    slot: &mut Option<T>,
+    value: T,
+    name: &str,
+    keyword: Span,
+    errors: &mut Vec<syn::Error>,
+) {
+    if slot.is_some() {
+        errors.push(syn::Error::new(
+            keyword,
+            format!("duplicate argument `{name}`"),
+        ));
+    } else {
+        *slot = Some(value);
+    }
+}

@@ -1,0 +1,133 @@
+//! Checks that turn raw input into a typed, valid model: the function to
+//! instrument and the [`Instrument`] arguments. Code generation trusts both.
+
+use proc_macro2::{Span, TokenStream};
+use syn::spanned::Spanned;
+use syn::{Expr, ItemFn, LitStr};
+
+use crate::attr::Args;
+
+/// Valid arguments.
+pub(crate) struct Instrument {
+    pub(crate) op: LitStr,
+    pub(crate) model: Expr,
+}
+
+/// Checks the arguments: both present, `op` a snake_case label.
+pub(crate) fn arguments(args: Args, errors: &mut Vec<syn::Error>) -> Option<Instrument> {
+    if let Some(op) = &args.op {
+        if !is_snake_case_label(&op.value()) {
+            errors.push(syn::Error::new(
+                op.span(),
+                "`op` must be a snake_case label such as \"find_by_id\": lowercase ASCII letters, \
+                 digits and `_`, starting with a letter",
+            ));
+        }
+    }
+    let missing = |name: &str, example: &str| {
+        syn::Error::new(
+            Span::call_site(),
+            format!("missing required argument `{name}`; add `{example}`"),
+        )
+    };
+    if args.op.is_none() {
+        errors.push(missing("op", "op = \"...\""));
+    }
+    if args.model.is_none() {
+        errors.push(missing("model", "model = <expr of type &'static str>"));
+    }
+    Some(Instrument {
+        op: args.op?,
+        model: args.model?,
+    })
+}
+
+fn is_snake_case_label(label: &str) -> bool {
+    let mut bytes = label.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Why an item cannot be instrumented.
+pub(crate) enum NotInstrumentable {
+    /// A clear error on the offending tokens.
+    Error(syn::Error),
+    /// Not valid Rust at all: leave the error to rustc.
+    Unparseable,
+}
+
+/// Parses the item as a function with a body that can be instrumented.
+pub(crate) fn function(item: TokenStream) -> Result<ItemFn, NotInstrumentable> {
+    match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(function) => check_signature(&function).map(|()| function),
+        Err(_) => Err(not_a_function(item)),
+    }
+}
+
+fn check_signature(function: &ItemFn) -> Result<(), NotInstrumentable> {
+    if let Some(constness) = &function.sig.constness {
+        return Err(NotInstrumentable::Error(syn::Error::new(
+            constness.span(),
+            "#[instrument] cannot be applied to a `const fn`: counters and clocks do not run at \
+             compile time",
+        )));
+    }
+    Ok(())
+}
+
+fn not_a_function(item: TokenStream) -> NotInstrumentable {
+    if let Ok(method) = syn::parse2::<syn::TraitItemFn>(item.clone()) {
+        return NotInstrumentable::Error(syn::Error::new(
+            method.sig.span(),
+            "#[instrument] needs a function body; put it on the implementation, not on the \
+             trait's declaration",
+        ));
+    }
+    match syn::parse2::<syn::Item>(item) {
+        Ok(other) => NotInstrumentable::Error(syn::Error::new(
+            item_keyword_span(&other),
+            "#[instrument] can only be applied to functions and methods",
+        )),
+        Err(_) => NotInstrumentable::Unparseable,
+    }
+}
+
+/// The span of the keyword that says what the item is (`struct`, `impl`,
+/// ...), where syn gives one; the whole item otherwise.
+fn item_keyword_span(item: &syn::Item) -> Span {
+    match item {
+        syn::Item::Struct(i) => i.struct_token.span,
+        syn::Item::Enum(i) => i.enum_token.span,
+        syn::Item::Impl(i) => i.impl_token.span,
+        syn::Item::Mod(i) => i.mod_token.span,
+        syn::Item::Trait(i) => i.trait_token.span,
+        syn::Item::Const(i) => i.const_token.span,
+        syn::Item::Static(i) => i.static_token.span,
+        syn::Item::Type(i) => i.type_token.span,
+        syn::Item::Use(i) => i.use_token.span,
+        other => other.span(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_labels() {
+        for good in ["find_by_id", "select", "eager_load", "a1", "x_"] {
+            assert!(is_snake_case_label(good), "{good}");
+        }
+        for bad in [
+            "",
+            "FindById",
+            "find-by-id",
+            "1st",
+            "_x",
+            "find by id",
+            "sélect",
+        ] {
+            assert!(!is_snake_case_label(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Allocation statistics as plain values.
+//!
+//! The counting allocator keeps running totals; everything that reports
+//! allocations (scopes, [`measure`](crate::measure), the snapshot) works with
+//! differences of two readings of those totals. [`AllocStats`] is that
+//! reading, and subtracting an earlier one from a later one gives what
+//! happened in between.
+
+use std::ops::{Add, AddAssign, Sub};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Heap activity counted by [`CountingAlloc`](crate::CountingAlloc), as
+/// totals or as the difference between two readings.
+///
+/// The block and byte totals follow dhat's definitions, so they can be
+/// compared with `dhat::HeapStats` directly: a `realloc` hands out a new block
+/// of `new_size` bytes, exactly as an `alloc` does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AllocStats {
+    /// Calls to `alloc` and `alloc_zeroed` that returned memory.
+    pub allocations: u64,
+    /// Calls to `realloc` that returned memory.
+    pub reallocations: u64,
+    /// Calls to `dealloc`.
+    pub deallocations: u64,
+    /// Bytes handed out: the size of every allocation plus the new size of
+    /// every reallocation.
+    pub allocated_bytes: u64,
+    /// Bytes given back: the size of every deallocation plus the old size of
+    /// every reallocation.
+    pub deallocated_bytes: u64,
+}
+
+impl AllocStats {
+    /// Blocks handed out: allocations plus reallocations (dhat's
+    /// `total_blocks`). This is the number exported as
+    /// `premix_op_allocations_total`.
+    #[must_use]
+    pub const fn blocks(&self) -> u64 {
+        self.allocations + self.reallocations
+    }
+
+    /// The change from `earlier` to `self`, saturating at zero per field so
+    /// that readings taken in the wrong order can never wrap around.
+    #[must_use]
+    pub const fn since(&self, earlier: &Self) -> Self {
+        Self {
+            allocations: self.allocations.saturating_sub(earlier.allocations),
+            reallocations: self.reallocations.saturating_sub(earlier.reallocations),
+            deallocations: self.deallocations.saturating_sub(earlier.deallocations),
+            allocated_bytes: self.allocated_bytes.saturating_sub(earlier.allocated_bytes),
+            deallocated_bytes: self
+                .deallocated_bytes
+                .saturating_sub(earlier.deallocated_bytes),
+        }
+    }
+
+    /// True when nothing was allocated, reallocated or freed.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl Add for AllocStats {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            allocations: self.allocations + other.allocations,
+            reallocations: self.reallocations + other.reallocations,
+            deallocations: self.deallocations + other.deallocations,
+            allocated_bytes: self.allocated_bytes + other.allocated_bytes,
+            deallocated_bytes: self.deallocated_bytes + other.deallocated_bytes,
+        }
+    }
+}
+
+impl AddAssign for AllocStats {
+    fn add_assign(&mut self, other: Self) {
+        *self = *self + other;
+    }
+}
+
+impl Sub for AllocStats {
+    type Output = Self;
+
+    /// Same as [`AllocStats::since`].
+    fn sub(self, earlier: Self) -> Self {
+        self.since(&earlier)
+    }
+}
+
+/// [`AllocStats`] that threads can add to: the allocator's per-thread slots
+/// and each operation's running totals.
+#[derive(Debug)]
+pub(crate) struct AtomicAllocStats {
+    allocations: AtomicU64,
+    reallocations: AtomicU64,
+    deallocations: AtomicU64,
+    allocated_bytes: AtomicU64,
+    deallocated_bytes: AtomicU64,
+}
+
+impl AtomicAllocStats {
+    pub(crate) const fn new() -> Self {
+        Self {
+            allocations: AtomicU64::new(0),
+            reallocations: AtomicU64::new(0),
+            deallocations: AtomicU64::new(0),
+            allocated_bytes: AtomicU64::new(0),
+            deallocated_bytes: AtomicU64::new(0),
+        }
+    }
+
+    fn pairs(&self, delta: AllocStats) -> [(&AtomicU64, u64); 5] {
+        [
+            (&self.allocations, delta.allocations),
+            (&self.reallocations, delta.reallocations),
+            (&self.deallocations, delta.deallocations),
+            (&self.allocated_bytes, delta.allocated_bytes),
+            (&self.deallocated_bytes, delta.deallocated_bytes),
+        ]
+    }
+
+    /// For totals with a single writer (an allocator slot, written only by
+    /// the thread that leases it): a plain load and store is exact there and
+    /// avoids a locked read-modify-write on every allocation.
+    pub(crate) fn add_single_writer(&self, delta: AllocStats) {
+        for (field, by) in self.pairs(delta) {
+            if by != 0 {
+                field.store(
+                    field.load(Ordering::Relaxed).wrapping_add(by),
+                    Ordering::Relaxed,
+                );
+            }
+        }
+    }
+
+    /// For totals any thread may add to.
+    pub(crate) fn add(&self, delta: AllocStats) {
+        for (field, by) in self.pairs(delta) {
+            if by != 0 {
+                field.fetch_add(by, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub(crate) fn load(&self) -> AllocStats {
+        AllocStats {
+            allocations: self.allocations.load(Ordering::Relaxed),
+            reallocations: self.reallocations.load(Ordering::Relaxed),
+            deallocations: self.deallocations.load(Ordering::Relaxed),
+            allocated_bytes: self.allocated_bytes.load(Ordering::Relaxed),
+            deallocated_bytes: self.deallocated_bytes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_is_the_fieldwise_difference_and_saturates() {
+        let earlier = AllocStats {
+            allocations: 2,
+            reallocations: 1,
+            deallocations: 1,
+            allocated_bytes: 100,
+            deallocated_bytes: 10,
+        };
+        let later = AllocStats {
+            allocations: 5,
+            reallocations: 1,
+            deallocations: 4,
+            allocated_bytes: 164,
+            deallocated_bytes: 74,
+        };
+        let delta = later.since(&earlier);
+        assert_eq!(
+            delta,
+            AllocStats {
+                allocations: 3,
+                reallocations: 0,
+                deallocations: 3,
+                allocated_bytes: 64,
+                deallocated_bytes: 64,
+            }
+        );
+        assert_eq!(delta.blocks(), 3);
+        assert_eq!(earlier.since(&later), AllocStats::default());
+        assert_eq!(earlier + delta, later);
+    }
+
+    #[test]
+    fn single_writer_and_shared_adds_agree() {
+        let delta = AllocStats {
+            allocations: 0,
+            reallocations: 1,
+            deallocations: 0,
+            allocated_bytes: 9,
+            deallocated_bytes: 3,
+        };
+        let single = AtomicAllocStats::new();
+        let shared = AtomicAllocStats::new();
+        for _ in 0..2 {
+            single.add_single_writer(delta);
+            shared.add(delta);
+        }
+        assert_eq!(single.load(), delta + delta);
+        assert_eq!(shared.load(), delta + delta);
+    }
+}

@@ -1,0 +1,161 @@
+//! Call sites and their counters.
+//!
+//! What is a call site? Each `#[instrument]`ed function owns one `static`
+//! [`CallSite`], holding its `op` label. The `model` label is known only at
+//! run time (a generic `all::<T>()` serves every model), so a call site keeps
+//! a small table of [`OpCounters`], one per model it has seen. The first call
+//! for a model registers its counters: it allocates them, registers the
+//! `metrics` handles with whatever recorder is installed, and adds them to
+//! the global list the snapshot reads. Every later call finds them with a
+//! few pointer reads and string compares: no lock, no allocation, no registry
+//! lookup.
+//!
+//! WARNING: `metrics` handles bind to the recorder installed when they are
+//! registered. Install the recorder (e.g.
+//! [`install_prometheus`](crate::install_prometheus)) before the first
+//! instrumented call, or that call site exports nothing.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use metrics::{Counter, Histogram};
+
+use crate::alloc_stats::AtomicAllocStats;
+use crate::latency::LatencyHistogram;
+use crate::names::{self, label};
+use crate::{AllocStats, Outcome};
+
+/// How many distinct models one call site tracks before folding the rest
+/// into [`OVERFLOW_MODEL`].
+pub const MODELS_PER_CALL_SITE: usize = 64;
+
+/// The `model` label used once a call site has seen more than
+/// [`MODELS_PER_CALL_SITE`] models; it keeps label cardinality bounded.
+pub const OVERFLOW_MODEL: &str = "_other";
+
+/// The per-function state behind `#[instrument]`. Generated code creates one
+/// as a `static`; there is no other use for it.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct CallSite {
+    op: &'static str,
+    models: [OnceLock<&'static OpCounters>; MODELS_PER_CALL_SITE],
+    overflow: OnceLock<&'static OpCounters>,
+}
+
+impl CallSite {
+    /// A call site for operation `op`.
+    #[must_use]
+    pub const fn new(op: &'static str) -> Self {
+        Self {
+            op,
+            models: [const { OnceLock::new() }; MODELS_PER_CALL_SITE],
+            overflow: OnceLock::new(),
+        }
+    }
+
+    /// The counters for `model`, registering them on first use.
+    pub(crate) fn counters(&self, model: &'static str) -> &'static OpCounters {
+        for slot in &self.models {
+            // A racing first call may fill this slot with another model; then
+            // the search simply moves on.
+            let counters = *slot.get_or_init(|| OpCounters::register(self.op, model));
+            if counters.model == model {
+                return counters;
+            }
+        }
+        self.overflow
+            .get_or_init(|| OpCounters::register(self.op, OVERFLOW_MODEL))
+    }
+}
+
+/// Counters of one (op, model): in-process totals for the snapshot, and the
+/// `metrics` handles for export.
+#[derive(Debug)]
+pub(crate) struct OpCounters {
+    pub(crate) op: &'static str,
+    pub(crate) model: &'static str,
+    calls: [AtomicU64; 3],
+    allocations: AtomicAllocStats,
+    pub(crate) latency: LatencyHistogram,
+    exported: ExportedHandles,
+}
+
+#[derive(Debug)]
+struct ExportedHandles {
+    calls: [Counter; 3],
+    duration: Histogram,
+    allocations: Counter,
+    allocated_bytes: Counter,
+}
+
+/// Every (op, model) registered so far, in registration order.
+static REGISTRY: Mutex<Vec<&'static OpCounters>> = Mutex::new(Vec::new());
+
+impl OpCounters {
+    fn register(op: &'static str, model: &'static str) -> &'static Self {
+        let calls = Outcome::ALL.map(|outcome| {
+            metrics::counter!(
+                names::OP_CALLS_TOTAL,
+                label::OP => op,
+                label::MODEL => model,
+                label::OUTCOME => outcome.as_label(),
+            )
+        });
+        let exported = ExportedHandles {
+            calls,
+            duration: metrics::histogram!(names::OP_DURATION_SECONDS, label::OP => op, label::MODEL => model),
+            allocations: metrics::counter!(names::OP_ALLOCATIONS_TOTAL, label::OP => op, label::MODEL => model),
+            allocated_bytes: metrics::counter!(names::OP_ALLOCATED_BYTES_TOTAL, label::OP => op, label::MODEL => model),
+        };
+        // Leaked on purpose: one per (call site, model), bounded by
+        // MODELS_PER_CALL_SITE, and they must outlive every call.
+        let counters: &'static Self = Box::leak(Box::new(Self {
+            op,
+            model,
+            calls: [const { AtomicU64::new(0) }; 3],
+            allocations: AtomicAllocStats::new(),
+            latency: LatencyHistogram::new(),
+            exported,
+        }));
+        REGISTRY
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(counters);
+        counters
+    }
+
+    /// Adds one finished call.
+    pub(crate) fn record(&self, outcome: Outcome, elapsed: Duration, allocations: AllocStats) {
+        self.calls[outcome.index()].fetch_add(1, Ordering::Relaxed);
+        self.allocations.add(allocations);
+        self.latency.record(elapsed);
+
+        let exported = &self.exported;
+        exported.calls[outcome.index()].increment(1);
+        exported.duration.record(elapsed.as_secs_f64());
+        if allocations.blocks() > 0 {
+            exported.allocations.increment(allocations.blocks());
+            exported
+                .allocated_bytes
+                .increment(allocations.allocated_bytes);
+        }
+    }
+
+    pub(crate) fn calls(&self, outcome: Outcome) -> u64 {
+        self.calls[outcome.index()].load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn allocations(&self) -> AllocStats {
+        self.allocations.load()
+    }
+}
+
+/// A copy of the registry, so readers never hold the lock while they work.
+pub(crate) fn registered() -> Vec<&'static OpCounters> {
+    REGISTRY
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+}

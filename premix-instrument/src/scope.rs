@@ -1,0 +1,202 @@
+//! Scopes: charging one call's allocations, time and outcome to its
+//! operation.
+//!
+//! Which allocations belong to a call? Those made on the thread that polls
+//! the call's future, *while* it polls it. An async task may move between
+//! threads between polls, and many tasks interleave on one thread, so a scope
+//! reads its thread's totals just before and just after every poll and keeps
+//! the difference. Nesting is inclusive for free: an inner scope's polls
+//! happen inside the outer scope's. Nothing is kept in thread-local "current
+//! scope" state, so a panic or a dropped future cannot leave anything behind
+//! for the next call to trip over.
+//!
+//! The bookkeeping at the end of a call (registering counters the first time,
+//! emitting metrics) runs outside the measured window and is excluded from
+//! attribution altogether, so it is never charged to this call or to an
+//! enclosing one.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use pin_project_lite::pin_project;
+
+use crate::alloc::{attributable_thread_stats, exclude_from_attribution};
+use crate::callsite::CallSite;
+use crate::{AllocStats, Outcome};
+
+/// One call in progress: what it has been charged so far, and whether it has
+/// been recorded. Dropped unrecorded, it records itself as cancelled (or as an
+/// error when dropped by a panic).
+#[derive(Debug)]
+struct CallState {
+    site: &'static CallSite,
+    model: &'static str,
+    started: Option<Instant>,
+    allocations: AllocStats,
+    recorded: bool,
+}
+
+impl CallState {
+    const fn new(site: &'static CallSite, model: &'static str) -> Self {
+        Self {
+            site,
+            model,
+            started: None,
+            allocations: AllocStats {
+                allocations: 0,
+                reallocations: 0,
+                deallocations: 0,
+                allocated_bytes: 0,
+                deallocated_bytes: 0,
+            },
+            recorded: false,
+        }
+    }
+
+    fn record(&mut self, outcome: Outcome) {
+        if self.recorded {
+            return;
+        }
+        self.recorded = true;
+        let elapsed = self.started.map(|t| t.elapsed()).unwrap_or_default();
+        let (site, model, allocations) = (self.site, self.model, self.allocations);
+        exclude_from_attribution(|| {
+            site.counters(model).record(outcome, elapsed, allocations);
+        });
+    }
+}
+
+impl Drop for CallState {
+    fn drop(&mut self) {
+        let outcome = if std::thread::panicking() {
+            Outcome::Error
+        } else {
+            Outcome::Cancelled
+        };
+        self.record(outcome);
+    }
+}
+
+/// Adds the allocations of one measured window to a call's total when
+/// dropped, so a poll that panics is charged too.
+struct Window<'a> {
+    charge_to: &'a mut AllocStats,
+    before: AllocStats,
+}
+
+impl<'a> Window<'a> {
+    fn open(charge_to: &'a mut AllocStats) -> Self {
+        Self {
+            charge_to,
+            before: attributable_thread_stats(),
+        }
+    }
+}
+
+impl Drop for Window<'_> {
+    fn drop(&mut self) {
+        *self.charge_to += attributable_thread_stats().since(&self.before);
+    }
+}
+
+pin_project! {
+    /// A future that charges every poll of `inner` to an operation and
+    /// records the call when `inner` completes or is dropped. Built by
+    /// `#[instrument]`; `Send` whenever `inner` and the classifier are.
+    #[doc(hidden)]
+    #[must_use = "futures do nothing unless polled"]
+    #[derive(Debug)]
+    pub struct Instrumented<F, C> {
+        #[pin]
+        inner: F,
+        classify: Option<C>,
+        call: CallState,
+    }
+}
+
+impl<F, C> Instrumented<F, C>
+where
+    F: Future,
+    C: FnOnce(&F::Output) -> Outcome,
+{
+    /// Wraps `inner`; `classify` turns its output into an outcome.
+    pub const fn new(site: &'static CallSite, model: &'static str, inner: F, classify: C) -> Self {
+        Self {
+            inner,
+            classify: Some(classify),
+            call: CallState::new(site, model),
+        }
+    }
+}
+
+impl<F, C> Future for Instrumented<F, C>
+where
+    F: Future,
+    C: FnOnce(&F::Output) -> Outcome,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let call = this.call;
+        call.started.get_or_insert_with(Instant::now);
+        let poll = {
+            let _window = Window::open(&mut call.allocations);
+            this.inner.poll(cx)
+        };
+        if let Poll::Ready(output) = &poll {
+            let outcome = this.classify.take().map_or(Outcome::Ok, |c| c(output));
+            call.record(outcome);
+        }
+        poll
+    }
+}
+
+/// A synchronous call in progress. Built by `#[instrument]` on a plain `fn`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct SyncCall {
+    call: CallState,
+    before: AllocStats,
+}
+
+impl SyncCall {
+    /// Starts the clock and the measured window.
+    #[must_use]
+    pub fn start(site: &'static CallSite, model: &'static str) -> Self {
+        let mut call = CallState::new(site, model);
+        call.started = Some(Instant::now());
+        Self {
+            call,
+            before: attributable_thread_stats(),
+        }
+    }
+
+    /// Closes the window and records the call.
+    pub fn finish(mut self, outcome: Outcome) {
+        self.close_window();
+        self.call.record(outcome);
+    }
+
+    fn close_window(&mut self) {
+        self.call.allocations = attributable_thread_stats().since(&self.before);
+    }
+}
+
+impl Drop for SyncCall {
+    fn drop(&mut self) {
+        // Reached without `finish` only by unwinding out of the body; the
+        // call state then records an error with what was allocated so far.
+        if !self.call.recorded {
+            self.close_window();
+        }
+    }
+}
+
+/// The classifier for return types that cannot be named (`impl Trait`).
+#[doc(hidden)]
+pub const fn unnamed_output_is_ok<T: ?Sized>(_: &T) -> Outcome {
+    Outcome::Ok
+}

@@ -1,0 +1,235 @@
+//! Attribution, outcomes, nesting, cancellation and panics, through the
+//! `#[instrument]` attribute with the counting allocator installed.
+//!
+//! Attribution reads per-thread totals, so these tests may run side by side;
+//! each uses its own model label so their counters never mix.
+
+use std::future::Future;
+use std::hint::black_box;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use premix_instrument::{Snapshot, instrument};
+
+premix_instrument::install_counting_allocator!();
+
+/// Polls a future to completion on this thread; none of these futures wait on
+/// anything but themselves.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+/// Returns `Pending` once, so the surrounding future is polled twice.
+async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await;
+}
+
+#[instrument(op = "load", model = "scope_async")]
+async fn allocate_across_polls(boxes: usize) -> usize {
+    let first: Vec<Box<usize>> = (0..boxes).map(Box::new).collect();
+    yield_once().await;
+    let second = vec![0_u8; 40];
+    black_box((&first, &second));
+    first.len()
+}
+
+#[test]
+fn async_allocations_across_polls_are_charged_exactly() {
+    let before = Snapshot::take();
+    assert_eq!(block_on(allocate_across_polls(3)), 3);
+    assert_eq!(block_on(allocate_across_polls(3)), 3);
+    let stats = Snapshot::take().since(&before);
+    let op = stats.expect("load", "scope_async");
+    // Per call: three boxes, the Vec holding them, and the 40-byte vector.
+    op.assert_calls(2).assert_blocks_per_call(5);
+    assert_eq!(op.ok, 2);
+    assert_eq!(op.allocations.allocated_bytes, 2 * (3 * 8 + 3 * 8 + 40));
+    assert_eq!(op.allocations.deallocations, 2 * 5);
+    assert_eq!(op.latency.count(), 2);
+}
+
+#[instrument(op = "parse", model = "scope_sync")]
+fn parse_number(text: &str) -> Result<u32, std::num::ParseIntError> {
+    let owned = text.to_owned();
+    owned.trim().parse()
+}
+
+#[test]
+fn sync_outcomes_follow_the_result() {
+    let before = Snapshot::take();
+    assert_eq!(parse_number(" 42 "), Ok(42));
+    assert!(parse_number("forty-two").is_err());
+    let stats = Snapshot::take().since(&before);
+    let op = stats.expect("parse", "scope_sync");
+    op.assert_calls(2).assert_blocks_per_call(1);
+    assert_eq!((op.ok, op.errors, op.cancelled), (1, 1, 0));
+    assert_eq!(op.allocations.allocated_bytes, 4 + 9);
+}
+
+#[instrument(op = "noop", model = "scope_noop")]
+fn noop(x: u64) -> u64 {
+    x + 1
+}
+
+#[test]
+fn bookkeeping_is_never_charged_even_on_the_first_call() {
+    let before = Snapshot::take();
+    for i in 0..100 {
+        assert_eq!(noop(black_box(i)), i + 1);
+    }
+    let stats = Snapshot::take().since(&before);
+    stats
+        .expect("noop", "scope_noop")
+        .assert_calls(100)
+        .assert_blocks(0);
+}
+
+#[instrument(op = "child", model = "scope_nested")]
+async fn child() -> Vec<u8> {
+    vec![1, 2, 3]
+}
+
+#[instrument(op = "parent", model = "scope_nested")]
+async fn parent() -> usize {
+    let own = String::from("parent");
+    let a = child().await;
+    yield_once().await;
+    let b = child().await;
+    own.len() + a.len() + b.len()
+}
+
+#[test]
+fn nested_scopes_are_inclusive() {
+    let before = Snapshot::take();
+    assert_eq!(block_on(parent()), 12);
+    let stats = Snapshot::take().since(&before);
+    stats
+        .expect("child", "scope_nested")
+        .assert_calls(2)
+        .assert_blocks(2);
+    // Its own String plus both children's vectors; the children's first-call
+    // bookkeeping ran inside the parent's window and is still not charged.
+    stats
+        .expect("parent", "scope_nested")
+        .assert_calls(1)
+        .assert_blocks(3);
+}
+
+#[instrument(op = "slow", model = "scope_cancel")]
+async fn allocate_then_wait() -> usize {
+    let kept = vec![0_u64; 4];
+    yield_once().await;
+    let never = vec![0_u64; 1000];
+    kept.len() + never.len()
+}
+
+#[test]
+fn a_future_dropped_before_completion_is_cancelled_with_what_it_allocated() {
+    let before = Snapshot::take();
+    {
+        let mut future = pin!(allocate_then_wait());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(future.as_mut().poll(&mut cx).is_pending());
+    }
+    let stats = Snapshot::take().since(&before);
+    let op = stats.expect("slow", "scope_cancel");
+    assert_eq!((op.ok, op.errors, op.cancelled), (0, 0, 1));
+    op.assert_blocks(1);
+    assert_eq!(op.allocations.allocated_bytes, 32);
+}
+
+#[instrument(op = "explode", model = "scope_panic")]
+fn allocate_then_panic(panic: bool) -> usize {
+    let a = Box::new(1_u32);
+    let b = Box::new(2_u32);
+    if panic {
+        // A zero-sized payload and no panic hook keep the count exact: the
+        // unwinder's exception object is the only block the unwind adds.
+        resume_unwind(Box::new(()));
+    }
+    (*a + *b) as usize
+}
+
+#[test]
+fn a_panicking_call_is_an_error_and_leaves_nothing_behind() {
+    let before = Snapshot::take();
+    let unwound = catch_unwind(|| allocate_then_panic(true));
+    assert!(unwound.is_err());
+    assert_eq!(allocate_then_panic(false), 3);
+    let stats = Snapshot::take().since(&before);
+    let op = stats.expect("explode", "scope_panic");
+    assert_eq!((op.ok, op.errors, op.cancelled), (1, 1, 0));
+    // Two boxes per call, plus the exception object the unwind allocated
+    // inside the panicking call's window.
+    op.assert_blocks(5);
+}
+
+#[instrument(op = "explode_async", model = "scope_panic")]
+async fn async_allocate_then_panic() -> usize {
+    let kept = vec![1_u8; 8];
+    yield_once().await;
+    if black_box(true) {
+        resume_unwind(Box::new(()));
+    }
+    kept.len()
+}
+
+#[test]
+fn a_panicking_future_is_an_error() {
+    let before = Snapshot::take();
+    let unwound = catch_unwind(AssertUnwindSafe(|| block_on(async_allocate_then_panic())));
+    assert!(unwound.is_err());
+    let stats = Snapshot::take().since(&before);
+    let op = stats.expect("explode_async", "scope_panic");
+    assert_eq!((op.ok, op.errors, op.cancelled), (0, 1, 0));
+    // The vector, plus the unwinder's exception object.
+    op.assert_blocks(2);
+}
+
+#[test]
+fn the_assertion_message_names_the_op_and_both_numbers() {
+    let before = Snapshot::take();
+    let _ = parse_number("7");
+    let stats = Snapshot::take().since(&before);
+    let failure = catch_unwind(AssertUnwindSafe(|| {
+        stats
+            .expect("parse", "scope_sync")
+            .assert_blocks_per_call(3);
+    }))
+    .expect_err("the assertion must fail");
+    let message = failure
+        .downcast_ref::<String>()
+        .expect("a formatted message");
+    assert!(
+        message.contains("op `parse` on model `scope_sync`")
+            && message.contains("expected 3 allocation blocks per call")
+            && message.contains("measured 1.00"),
+        "{message}"
+    );
+
+    let missing = catch_unwind(AssertUnwindSafe(|| {
+        let _ = stats.expect("nope", "nothing");
+    }))
+    .expect_err("an unknown op must fail");
+    let message = missing
+        .downcast_ref::<String>()
+        .expect("a formatted message");
+    assert!(message.contains("parse/scope_sync"), "{message}");
+}
