@@ -19,6 +19,9 @@ pub(crate) const EXPECTED: &str = "expected `op = \"...\"` or `model = <expr>`";
 pub(crate) struct Args {
     pub(crate) op: Option<LitStr>,
     pub(crate) model: Option<Expr>,
+    /// Keywords written at all, valid value or not: an argument with a bad
+    /// value is reported as bad, not also as missing.
+    pub(crate) written: Vec<&'static str>,
 }
 
 /// Parses the attribute's arguments; a structural error ends parsing, a bad
@@ -64,6 +67,7 @@ fn parse_one(
     let lookahead = input.lookahead1();
     if lookahead.peek(kw::op) {
         let keyword = input.parse::<kw::op>()?;
+        args.written.push("op");
         input.parse::<Token![=]>()?;
         let value = if input.peek(LitStr) {
             input.parse::<LitStr>()?
@@ -78,6 +82,7 @@ fn parse_one(
         Ok(())
     } else if lookahead.peek(kw::model) {
         let keyword = input.parse::<kw::model>()?;
+        args.written.push("model");
         input.parse::<Token![=]>()?;
         let value = input.parse::<Expr>()?;
         set_once(&mut args.model, value, "model", keyword.span, errors);

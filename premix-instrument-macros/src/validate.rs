@@ -30,10 +30,10 @@ pub(crate) fn arguments(args: Args, errors: &mut Vec<syn::Error>) -> Option<Inst
             format!("missing required argument `{name}`; add `{example}`"),
         )
     };
-    if args.op.is_none() {
+    if !args.written.contains(&"op") {
         errors.push(missing("op", "op = \"...\""));
     }
-    if args.model.is_none() {
+    if !args.written.contains(&"model") {
         errors.push(missing("model", "model = <expr of type &'static str>"));
     }
     Some(Instrument {

@@ -134,7 +134,7 @@ fn nested_scopes_are_inclusive() {
 
 #[instrument(op = "slow", model = "scope_cancel")]
 async fn allocate_then_wait() -> usize {
-    let kept = vec![0_u64; 4];
+    let kept = black_box(vec![0_u64; 4]);
     yield_once().await;
     let never = vec![0_u64; 1000];
     kept.len() + never.len()
@@ -183,7 +183,7 @@ fn a_panicking_call_is_an_error_and_leaves_nothing_behind() {
 
 #[instrument(op = "explode_async", model = "scope_panic")]
 async fn async_allocate_then_panic() -> usize {
-    let kept = vec![1_u8; 8];
+    let kept = black_box(vec![1_u8; 8]);
     yield_once().await;
     if black_box(true) {
         resume_unwind(Box::new(()));
@@ -203,14 +203,19 @@ fn a_panicking_future_is_an_error() {
     op.assert_blocks(2);
 }
 
+#[instrument(op = "one_box", model = "scope_message")]
+fn one_box() -> Box<u8> {
+    Box::new(1)
+}
+
 #[test]
 fn the_assertion_message_names_the_op_and_both_numbers() {
     let before = Snapshot::take();
-    let _ = parse_number("7");
+    let _ = one_box();
     let stats = Snapshot::take().since(&before);
     let failure = catch_unwind(AssertUnwindSafe(|| {
         stats
-            .expect("parse", "scope_sync")
+            .expect("one_box", "scope_message")
             .assert_blocks_per_call(3);
     }))
     .expect_err("the assertion must fail");
@@ -218,7 +223,7 @@ fn the_assertion_message_names_the_op_and_both_numbers() {
         .downcast_ref::<String>()
         .expect("a formatted message");
     assert!(
-        message.contains("op `parse` on model `scope_sync`")
+        message.contains("op `one_box` on model `scope_message`")
             && message.contains("expected 3 allocation blocks per call")
             && message.contains("measured 1.00"),
         "{message}"
@@ -231,5 +236,5 @@ fn the_assertion_message_names_the_op_and_both_numbers() {
     let message = missing
         .downcast_ref::<String>()
         .expect("a formatted message");
-    assert!(message.contains("parse/scope_sync"), "{message}");
+    assert!(message.contains("one_box/scope_message"), "{message}");
 }

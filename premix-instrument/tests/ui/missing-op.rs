@@ -1,0 +1,4 @@
+#[premix_instrument::instrument(model = "users")]
+fn find() {}
+
+fn main() {}

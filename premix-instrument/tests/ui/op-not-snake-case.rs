@@ -1,0 +1,4 @@
+#[premix_instrument::instrument(op = "FindById", model = "users")]
+fn find() {}
+
+fn main() {}
