@@ -91,8 +91,106 @@ impl Sub for AllocStats {
     }
 }
 
+/// The allocations charged to an operation: what a call *made*. Frees are
+/// not tracked per operation; under task attribution a call often frees
+/// blocks that something else allocated, and counting them would cost two
+/// more atomic adds on every call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct OpAllocations {
+    /// Calls to `alloc` and `alloc_zeroed`.
+    pub allocations: u64,
+    /// Calls to `realloc`.
+    pub reallocations: u64,
+    /// Bytes allocated, reallocations counted at their new size.
+    pub bytes: u64,
+}
+
+impl OpAllocations {
+    /// Allocations plus reallocations, as [`AllocStats::blocks`].
+    #[must_use]
+    pub const fn blocks(&self) -> u64 {
+        self.allocations + self.reallocations
+    }
+
+    /// The change from `earlier` to `self`, saturating at zero.
+    #[must_use]
+    pub const fn since(&self, earlier: &Self) -> Self {
+        Self {
+            allocations: self.allocations.saturating_sub(earlier.allocations),
+            reallocations: self.reallocations.saturating_sub(earlier.reallocations),
+            bytes: self.bytes.saturating_sub(earlier.bytes),
+        }
+    }
+}
+
+impl From<AllocStats> for OpAllocations {
+    fn from(stats: AllocStats) -> Self {
+        Self {
+            allocations: stats.allocations,
+            reallocations: stats.reallocations,
+            bytes: stats.allocated_bytes,
+        }
+    }
+}
+
+impl Add for OpAllocations {
+    type Output = Self;
+
+    fn add(self, other: Self) -> Self {
+        Self {
+            allocations: self.allocations + other.allocations,
+            reallocations: self.reallocations + other.reallocations,
+            bytes: self.bytes + other.bytes,
+        }
+    }
+}
+
+impl AddAssign for OpAllocations {
+    fn add_assign(&mut self, other: Self) {
+        *self = *self + other;
+    }
+}
+
+/// [`OpAllocations`] that every call of an operation adds to.
+#[derive(Debug)]
+pub(crate) struct AtomicOpAllocations {
+    allocations: AtomicU64,
+    reallocations: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl AtomicOpAllocations {
+    pub(crate) const fn new() -> Self {
+        Self {
+            allocations: AtomicU64::new(0),
+            reallocations: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn add(&self, delta: OpAllocations) {
+        for (field, by) in [
+            (&self.allocations, delta.allocations),
+            (&self.reallocations, delta.reallocations),
+            (&self.bytes, delta.bytes),
+        ] {
+            if by != 0 {
+                field.fetch_add(by, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub(crate) fn load(&self) -> OpAllocations {
+        OpAllocations {
+            allocations: self.allocations.load(Ordering::Relaxed),
+            reallocations: self.reallocations.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// [`AllocStats`] that threads can add to: the allocator's per-thread slots
-/// and each operation's running totals.
+/// and its shared fallback.
 #[derive(Debug)]
 pub(crate) struct AtomicAllocStats {
     allocations: AtomicU64,

@@ -21,10 +21,10 @@ use std::time::Duration;
 
 use metrics::{Counter, Histogram};
 
-use crate::alloc_stats::AtomicAllocStats;
+use crate::Outcome;
+use crate::alloc_stats::{AtomicOpAllocations, OpAllocations};
 use crate::latency::LatencyHistogram;
 use crate::names::{self, label};
-use crate::{AllocStats, Outcome};
 
 /// How many distinct models one call site tracks before folding the rest
 /// into [`OVERFLOW_MODEL`].
@@ -61,7 +61,9 @@ impl CallSite {
             // A racing first call may fill this slot with another model; then
             // the search simply moves on.
             let counters = *slot.get_or_init(|| OpCounters::register(self.op, model));
-            if counters.model == model {
+            // Labels are usually the same `&'static str` every call: compare
+            // the pointers before the bytes.
+            if std::ptr::eq(counters.model, model) || counters.model == model {
                 return counters;
             }
         }
@@ -77,7 +79,7 @@ pub(crate) struct OpCounters {
     pub(crate) op: &'static str,
     pub(crate) model: &'static str,
     calls: [AtomicU64; 3],
-    allocations: AtomicAllocStats,
+    allocations: AtomicOpAllocations,
     pub(crate) latency: LatencyHistogram,
     exported: ExportedHandles,
 }
@@ -115,7 +117,7 @@ impl OpCounters {
             op,
             model,
             calls: [const { AtomicU64::new(0) }; 3],
-            allocations: AtomicAllocStats::new(),
+            allocations: AtomicOpAllocations::new(),
             latency: LatencyHistogram::new(),
             exported,
         }));
@@ -127,7 +129,7 @@ impl OpCounters {
     }
 
     /// Adds one finished call.
-    pub(crate) fn record(&self, outcome: Outcome, elapsed: Duration, allocations: AllocStats) {
+    pub(crate) fn record(&self, outcome: Outcome, elapsed: Duration, allocations: OpAllocations) {
         self.calls[outcome.index()].fetch_add(1, Ordering::Relaxed);
         self.allocations.add(allocations);
         self.latency.record(elapsed);
@@ -137,9 +139,7 @@ impl OpCounters {
         exported.duration.record(elapsed.as_secs_f64());
         if allocations.blocks() > 0 {
             exported.allocations.increment(allocations.blocks());
-            exported
-                .allocated_bytes
-                .increment(allocations.allocated_bytes);
+            exported.allocated_bytes.increment(allocations.bytes);
         }
     }
 
@@ -147,7 +147,7 @@ impl OpCounters {
         self.calls[outcome.index()].load(Ordering::Relaxed)
     }
 
-    pub(crate) fn allocations(&self) -> AllocStats {
+    pub(crate) fn allocations(&self) -> OpAllocations {
         self.allocations.load()
     }
 }

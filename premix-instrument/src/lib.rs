@@ -83,7 +83,7 @@ mod snapshot;
 pub use alloc::{
     CountingAlloc, SLOT_COUNT, counting_allocator_installed, process_stats, thread_stats,
 };
-pub use alloc_stats::AllocStats;
+pub use alloc_stats::{AllocStats, OpAllocations};
 pub use callsite::{MODELS_PER_CALL_SITE, OVERFLOW_MODEL};
 #[cfg(feature = "dhat")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dhat")))]

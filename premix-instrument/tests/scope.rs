@@ -60,8 +60,7 @@ fn async_allocations_across_polls_are_charged_exactly() {
     // Per call: three boxes, the Vec holding them, and the 40-byte vector.
     op.assert_calls(2).assert_blocks_per_call(5);
     assert_eq!(op.ok, 2);
-    assert_eq!(op.allocations.allocated_bytes, 2 * (3 * 8 + 3 * 8 + 40));
-    assert_eq!(op.allocations.deallocations, 2 * 5);
+    assert_eq!(op.allocations.bytes, 2 * (3 * 8 + 3 * 8 + 40));
     assert_eq!(op.latency.count(), 2);
 }
 
@@ -80,7 +79,7 @@ fn sync_outcomes_follow_the_result() {
     let op = stats.expect("parse", "scope_sync");
     op.assert_calls(2).assert_blocks_per_call(1);
     assert_eq!((op.ok, op.errors, op.cancelled), (1, 1, 0));
-    assert_eq!(op.allocations.allocated_bytes, 4 + 9);
+    assert_eq!(op.allocations.bytes, 4 + 9);
 }
 
 #[instrument(op = "noop", model = "scope_noop")]
@@ -152,7 +151,7 @@ fn a_future_dropped_before_completion_is_cancelled_with_what_it_allocated() {
     let op = stats.expect("slow", "scope_cancel");
     assert_eq!((op.ok, op.errors, op.cancelled), (0, 0, 1));
     op.assert_blocks(1);
-    assert_eq!(op.allocations.allocated_bytes, 32);
+    assert_eq!(op.allocations.bytes, 32);
 }
 
 #[instrument(op = "explode", model = "scope_panic")]
