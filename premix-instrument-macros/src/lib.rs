@@ -2,8 +2,8 @@
 //!
 //! Use it through `premix_instrument::instrument`; the generated code calls
 //! into `premix_instrument::__private`, which this crate is pinned to by an
-//! exact version. The work is split as parse ([`attr`]) -> validate
-//! ([`validate`]) -> expand ([`expand`]): only validated input reaches code
+//! exact version. The work is split as parse (`attr`) -> validate
+//! (`validate`) -> expand (`expand`): only validated input reaches code
 //! generation, and every error is reported on the tokens that caused it,
 //! together, beside the user's item left unchanged.
 
