@@ -1,0 +1,40 @@
+//! The derive and query macros of `premix-orm-fork`. Use them through
+//! `premix_orm_fork` (or the name you gave it, e.g. `premix_orm`): generated
+//! code finds the library through your `Cargo.toml`, so a renamed dependency
+//! works.
+
+mod expand_model;
+mod model;
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::quote;
+use syn::DeriveInput;
+
+/// Derives `Model` for every backend compiled into the library. See the
+/// `premix_orm_fork` crate docs for the attributes: `#[belongs_to(Parent)]`,
+/// `#[premix(table = "...", custom_hooks, custom_validation)]` on the struct;
+/// `#[has_many(Child)]`, `#[premix(ignore)]`, `#[premix(sql_type = "...")]`
+/// on fields.
+#[proc_macro_derive(Model, attributes(has_many, belongs_to, premix))]
+pub fn derive_model(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as DeriveInput);
+    match model::parse(&input) {
+        Ok(def) => expand_model::expand(&def, &library_path()).into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+/// The path of the library in the user's crate, read from their manifest.
+fn library_path() -> TokenStream2 {
+    use proc_macro_crate::{FoundCrate, crate_name};
+    match crate_name("premix-orm-fork") {
+        // Deriving inside the library's own tests and examples: they are
+        // separate crates that see it under its own name.
+        Ok(FoundCrate::Itself) | Err(_) => quote!(::premix_orm_fork),
+        Ok(FoundCrate::Name(name)) => {
+            let ident = syn::Ident::new(&name, Span::call_site());
+            quote!(::#ident)
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! What differs between SQL backends, in one trait.
+//!
+//! Generic code over sqlx databases usually drowns in higher-ranked bounds
+//! (`for<'c> &'c mut DB::Connection: Executor<'c>`, ...). Here the set of
+//! backends is closed, so each one implements [`SqlDialect`] concretely,
+//! execution included, and everything else in the crate needs only
+//! `DB: SqlDialect`. Execution methods return `impl Future + Send` rather
+//! than boxed futures, so the ORM adds no allocation of its own around sqlx.
+
+use std::future::Future;
+
+use futures_core::stream::BoxStream;
+use sqlx::{Database, Pool};
+
+use crate::meta::ColumnType;
+use crate::value::BindValue;
+
+/// A query with its arguments, as sqlx builds it.
+pub type DbQuery<'q, DB> = sqlx::query::Query<'q, DB, <DB as Database>::Arguments<'q>>;
+
+/// The backends compiled into this crate; used to index per-backend caches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// SQLite (feature `sqlite`).
+    Sqlite = 0,
+    /// PostgreSQL (feature `postgres`).
+    Postgres = 1,
+}
+
+impl Backend {
+    /// How many backends there are.
+    pub const COUNT: usize = 2;
+
+    /// Lower-case name, for messages.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// A database the ORM can run on. Implemented for `sqlx::Sqlite` and
+/// `sqlx::Postgres`; not meant to be implemented outside this crate.
+pub trait SqlDialect: Database + sqlx::database::HasStatementCache {
+    /// Which backend this is.
+    const BACKEND: Backend;
+
+    /// The most bind parameters one statement may carry.
+    const MAX_BIND_PARAMS: usize;
+
+    /// Appends the placeholder for the `index`-th parameter (1-based).
+    fn push_placeholder(sql: &mut String, index: usize);
+
+    /// The SQL type of a column, `None` when the ORM cannot name one.
+    fn column_sql_type(ty: ColumnType) -> Option<&'static str>;
+
+    /// The column definition of an auto-incrementing integer primary key.
+    fn primary_key_sql(ty: ColumnType) -> &'static str;
+
+    /// Binds one dynamic value.
+    fn bind_value<'q>(query: DbQuery<'q, Self>, value: BindValue) -> DbQuery<'q, Self>;
+
+    /// Rows changed by a statement.
+    fn rows_affected(result: &Self::QueryResult) -> u64;
+
+    /// Runs a statement.
+    fn execute<'c, 'q: 'c>(
+        conn: &'c mut Self::Connection,
+        query: DbQuery<'q, Self>,
+    ) -> impl Future<Output = Result<Self::QueryResult, sqlx::Error>> + Send + 'c;
+
+    /// Runs a query for at most one row.
+    fn fetch_optional<'c, 'q: 'c>(
+        conn: &'c mut Self::Connection,
+        query: DbQuery<'q, Self>,
+    ) -> impl Future<Output = Result<Option<Self::Row>, sqlx::Error>> + Send + 'c;
+
+    /// Streams a query's rows from one connection.
+    fn fetch<'c, 'q: 'c>(
+        conn: &'c mut Self::Connection,
+        query: DbQuery<'q, Self>,
+    ) -> BoxStream<'c, Result<Self::Row, sqlx::Error>>;
+
+    /// Streams a query's rows from a pool (a connection is held for the
+    /// stream's lifetime).
+    fn fetch_from_pool<'p, 'q: 'p>(
+        pool: &'p Pool<Self>,
+        query: DbQuery<'q, Self>,
+    ) -> BoxStream<'p, Result<Self::Row, sqlx::Error>>;
+}
+
+/// Implements the execution half of [`SqlDialect`] for a concrete backend,
+/// where sqlx's own bounds hold without being restated.
+macro_rules! concrete_execution {
+    ($db:ty) => {
+        fn execute<'c, 'q: 'c>(
+            conn: &'c mut <$db as Database>::Connection,
+            query: DbQuery<'q, $db>,
+        ) -> impl Future<Output = Result<<$db as Database>::QueryResult, sqlx::Error>> + Send + 'c {
+            query.execute(conn)
+        }
+
+        fn fetch_optional<'c, 'q: 'c>(
+            conn: &'c mut <$db as Database>::Connection,
+            query: DbQuery<'q, $db>,
+        ) -> impl Future<Output = Result<Option<<$db as Database>::Row>, sqlx::Error>> + Send + 'c {
+            query.fetch_optional(conn)
+        }
+
+        fn fetch<'c, 'q: 'c>(
+            conn: &'c mut <$db as Database>::Connection,
+            query: DbQuery<'q, $db>,
+        ) -> BoxStream<'c, Result<<$db as Database>::Row, sqlx::Error>> {
+            query.fetch(conn)
+        }
+
+        fn fetch_from_pool<'p, 'q: 'p>(
+            pool: &'p Pool<$db>,
+            query: DbQuery<'q, $db>,
+        ) -> BoxStream<'p, Result<<$db as Database>::Row, sqlx::Error>> {
+            query.fetch(pool)
+        }
+
+        fn bind_value<'q>(query: DbQuery<'q, $db>, value: BindValue) -> DbQuery<'q, $db> {
+            match value {
+                BindValue::Null => query.bind(None::<i64>),
+                BindValue::Bool(v) => query.bind(v),
+                BindValue::Int(v) => query.bind(v),
+                BindValue::Float(v) => query.bind(v),
+                BindValue::Text(v) => query.bind(v),
+                BindValue::Bytes(v) => query.bind(v),
+            }
+        }
+    };
+}
+
+#[cfg(feature = "sqlite")]
+impl SqlDialect for sqlx::Sqlite {
+    const BACKEND: Backend = Backend::Sqlite;
+    // SQLITE_MAX_VARIABLE_NUMBER's default since SQLite 3.32.
+    const MAX_BIND_PARAMS: usize = 32_766;
+
+    fn push_placeholder(sql: &mut String, _index: usize) {
+        sql.push('?');
+    }
+
+    fn column_sql_type(ty: ColumnType) -> Option<&'static str> {
+        Some(match ty {
+            ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt => "INTEGER",
+            ColumnType::Boolean => "BOOLEAN",
+            ColumnType::Real | ColumnType::Double => "REAL",
+            ColumnType::Text => "TEXT",
+            ColumnType::Bytes => "BLOB",
+            ColumnType::Custom(sql) => sql,
+            ColumnType::Unknown => return None,
+        })
+    }
+
+    fn primary_key_sql(_ty: ColumnType) -> &'static str {
+        // An alias of the rowid: auto-assigned, 64-bit.
+        "INTEGER PRIMARY KEY"
+    }
+
+    fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    concrete_execution!(sqlx::Sqlite);
+}
+
+#[cfg(feature = "postgres")]
+impl SqlDialect for sqlx::Postgres {
+    const BACKEND: Backend = Backend::Postgres;
+    const MAX_BIND_PARAMS: usize = 65_535;
+
+    fn push_placeholder(sql: &mut String, index: usize) {
+        use std::fmt::Write as _;
+        let _ = write!(sql, "${index}");
+    }
+
+    fn column_sql_type(ty: ColumnType) -> Option<&'static str> {
+        Some(match ty {
+            ColumnType::SmallInt => "SMALLINT",
+            ColumnType::Integer => "INTEGER",
+            ColumnType::BigInt => "BIGINT",
+            ColumnType::Boolean => "BOOLEAN",
+            ColumnType::Real => "REAL",
+            ColumnType::Double => "DOUBLE PRECISION",
+            ColumnType::Text => "TEXT",
+            ColumnType::Bytes => "BYTEA",
+            ColumnType::Custom(sql) => sql,
+            ColumnType::Unknown => return None,
+        })
+    }
+
+    fn primary_key_sql(ty: ColumnType) -> &'static str {
+        match ty {
+            ColumnType::BigInt => "BIGSERIAL PRIMARY KEY",
+            _ => "SERIAL PRIMARY KEY",
+        }
+    }
+
+    fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    concrete_execution!(sqlx::Postgres);
+}

@@ -1,0 +1,243 @@
+//! Eager loading: one generic routine for every `#[has_many]` relation.
+//!
+//! For N parents it runs `SELECT ... FROM child WHERE fk IN (...)` in chunks
+//! under the backend's bind limit (the list padded to a power of two so a
+//! few statements cover every N), and hands each child row, as it arrives,
+//! straight to its parent's `Vec`. Finding the parent is the locality
+//! choice: up to [`DEFAULT_VEC_GROUPING_MAX_PARENTS`] parents, a sorted
+//! `Vec<(id, index)>` and binary search (compact, cache-friendly); above it,
+//! a `HashMap` (constant time per child). Children are never collected into
+//! a second collection to be regrouped.
+
+use std::collections::HashMap;
+
+use futures_util::TryStreamExt;
+use smallvec::smallvec;
+
+use crate::dialect::SqlDialect;
+use crate::model::Model;
+use crate::sql::{self, FilterOp, FilterShape, Shape, Statement, padded_arity};
+use crate::value::BindValue;
+
+/// Up to this many parents, eager loading groups children with a sorted
+/// `Vec` and binary search; above it, with a `HashMap`. Override per query
+/// with `QueryBuilder::vec_grouping_max_parents`.
+pub const DEFAULT_VEC_GROUPING_MAX_PARENTS: usize = 128;
+
+/// The largest `IN` list one child query carries: a power of two, so padded
+/// lists never exceed it, and well under every backend's bind limit.
+const MAX_IN_LIST: usize = 8192;
+
+/// How children find their parent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Grouping {
+    /// Sorted `Vec` of parent ids, binary search.
+    Vec,
+    /// `HashMap` from parent id to parent.
+    HashMap,
+}
+
+impl Grouping {
+    /// The strategy for `parents` parents under `options`.
+    #[must_use]
+    pub const fn for_parents(parents: usize, options: EagerOptions) -> Self {
+        if parents <= options.vec_grouping_max_parents {
+            Self::Vec
+        } else {
+            Self::HashMap
+        }
+    }
+
+    /// The `strategy` label value.
+    #[must_use]
+    pub const fn as_label(self) -> &'static str {
+        match self {
+            Self::Vec => "vec",
+            Self::HashMap => "hashmap",
+        }
+    }
+}
+
+/// Tuning for eager loading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EagerOptions {
+    /// See [`DEFAULT_VEC_GROUPING_MAX_PARENTS`].
+    pub vec_grouping_max_parents: usize,
+}
+
+impl Default for EagerOptions {
+    fn default() -> Self {
+        Self {
+            vec_grouping_max_parents: DEFAULT_VEC_GROUPING_MAX_PARENTS,
+        }
+    }
+}
+
+/// Parent lookup by id: the sorted `(id, index)` list always exists (it also
+/// drives the `IN` lists); the map only for the hashmap strategy.
+struct ParentIndex {
+    sorted: Vec<(i64, usize)>,
+    hashed: Option<HashMap<i64, usize>>,
+}
+
+impl ParentIndex {
+    fn new<DB: SqlDialect, P: Model<DB>>(parents: &[P], grouping: Grouping) -> Self {
+        let mut sorted: Vec<(i64, usize)> = parents
+            .iter()
+            .enumerate()
+            .map(|(index, parent)| (parent.__id(), index))
+            .collect();
+        sorted.sort_unstable();
+        sorted.dedup_by_key(|(id, _)| *id);
+        let hashed = (grouping == Grouping::HashMap).then(|| sorted.iter().copied().collect());
+        Self { sorted, hashed }
+    }
+
+    fn find(&self, id: i64) -> Option<usize> {
+        match &self.hashed {
+            Some(map) => map.get(&id).copied(),
+            None => self
+                .sorted
+                .binary_search_by_key(&id, |&(parent_id, _)| parent_id)
+                .ok()
+                .map(|at| self.sorted[at].1),
+        }
+    }
+}
+
+/// Loads `relation` into every parent.
+pub(crate) async fn load<DB: SqlDialect, P: Model<DB>>(
+    parents: &mut [P],
+    relation: &str,
+    conn: &mut DB::Connection,
+    options: EagerOptions,
+) -> Result<(), sqlx::Error> {
+    if P::__load_relation(parents, relation, conn, options).await? {
+        Ok(())
+    } else {
+        Err(sqlx::Error::InvalidArgument(format!(
+            "unknown relation `{relation}` on model `{}`",
+            P::__meta().table
+        )))
+    }
+}
+
+/// Loads a `#[has_many]` relation: children of type `C` whose
+/// `foreign_key` column holds a parent's id go into `slot(parent)`. Called
+/// by derived code.
+#[cfg_attr(
+    feature = "instrument",
+    premix_instrument::instrument(op = "eager_load", model = <P as Model<DB>>::__meta().table)
+)]
+pub async fn load_has_many<DB, P, C>(
+    parents: &mut [P],
+    conn: &mut DB::Connection,
+    foreign_key: &'static str,
+    slot: fn(&mut P) -> &mut Option<Vec<C>>,
+    options: EagerOptions,
+) -> Result<Grouping, sqlx::Error>
+where
+    DB: SqlDialect,
+    P: Model<DB>,
+    C: Model<DB>,
+{
+    let child_meta = C::__meta();
+    let fk_column = child_meta
+        .column_index(foreign_key)
+        .and_then(|i| u16::try_from(i).ok())
+        .ok_or_else(|| {
+            sqlx::Error::ColumnNotFound(format!(
+                "`{foreign_key}` on model `{}` (the foreign key of a has_many from `{}`)",
+                child_meta.table,
+                P::__meta().table
+            ))
+        })?;
+
+    let grouping = Grouping::for_parents(parents.len(), options);
+    let index = ParentIndex::new::<DB, P>(parents, grouping);
+    for parent in parents.iter_mut() {
+        *slot(parent) = Some(Vec::new());
+    }
+
+    for chunk in index.sorted.chunks(MAX_IN_LIST.min(DB::MAX_BIND_PARAMS)) {
+        let arity = padded_arity(chunk.len());
+        let shape = Shape {
+            backend: DB::BACKEND,
+            statement: Statement::Select,
+            filters: smallvec![FilterShape {
+                column: fk_column,
+                op: FilterOp::In,
+                arity: u32::try_from(arity).unwrap_or(u32::MAX),
+            }],
+            limit: false,
+            offset: false,
+            include_deleted: false,
+        };
+        let (text, _lookup) = child_meta
+            .sql
+            .shape(&shape, || sql::shaped::<DB>(child_meta, &shape));
+        let mut query = sqlx::query(text);
+        for &(id, _) in chunk {
+            query = DB::bind_value(query, BindValue::Int(id));
+        }
+        let last = chunk.last().map_or(0, |&(id, _)| id);
+        for _ in chunk.len()..arity {
+            query = DB::bind_value(query, BindValue::Int(last));
+        }
+        let mut rows = DB::fetch(&mut *conn, query);
+        while let Some(row) = rows.try_next().await? {
+            let child = C::__decode(&row)?;
+            let Some(parent) = child
+                .__foreign_key(foreign_key)
+                .and_then(|fk| index.find(fk))
+            else {
+                continue;
+            };
+            if let Some(children) = slot(&mut parents[parent]) {
+                children.push(child);
+            }
+        }
+    }
+    Ok(grouping)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_threshold_is_inclusive_for_vec() {
+        let options = EagerOptions::default();
+        let cases = [
+            (1, Grouping::Vec),
+            (127, Grouping::Vec),
+            (128, Grouping::Vec),
+            (129, Grouping::HashMap),
+            (10_000, Grouping::HashMap),
+        ];
+        for (parents, want) in cases {
+            assert_eq!(Grouping::for_parents(parents, options), want, "{parents}");
+        }
+        let custom = EagerOptions {
+            vec_grouping_max_parents: 0,
+        };
+        assert_eq!(Grouping::for_parents(1, custom), Grouping::HashMap);
+    }
+
+    #[test]
+    fn both_indexes_find_the_same_parents() {
+        let sorted = vec![(3, 0), (9, 1), (27, 2)];
+        let vec_index = ParentIndex {
+            sorted: sorted.clone(),
+            hashed: None,
+        };
+        let map_index = ParentIndex {
+            hashed: Some(sorted.iter().copied().collect()),
+            sorted,
+        };
+        for id in [3, 9, 27, 4, -1] {
+            assert_eq!(vec_index.find(id), map_index.find(id), "{id}");
+        }
+        assert_eq!(vec_index.find(9), Some(1));
+    }
+}

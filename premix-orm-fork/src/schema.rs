@@ -1,0 +1,181 @@
+//! Creating tables from models, and a SQLite pool with sensible settings.
+
+use sqlx::Pool;
+
+use crate::dialect::SqlDialect;
+use crate::meta::ModelMeta;
+use crate::model::Model;
+
+/// Entry point for schema and pool helpers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Premix;
+
+/// `CREATE TABLE IF NOT EXISTS` for a model, with its foreign keys. Columns
+/// whose type cannot be mapped are written without a type (see
+/// [`Premix::sync`], which refuses them).
+pub(crate) fn create_table_sql<DB: SqlDialect>(meta: &ModelMeta) -> String {
+    let mut sql = format!("CREATE TABLE IF NOT EXISTS {} (", meta.table);
+    for (i, column) in meta.columns.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(column.name);
+        if i == meta.id_index {
+            sql.push(' ');
+            sql.push_str(DB::primary_key_sql(column.ty));
+            continue;
+        }
+        if let Some(ty) = DB::column_sql_type(column.ty) {
+            sql.push(' ');
+            sql.push_str(ty);
+        }
+        if !column.nullable {
+            sql.push_str(" NOT NULL");
+        }
+    }
+    for fk in meta.belongs_to {
+        sql.push_str(&format!(
+            ", FOREIGN KEY ({}) REFERENCES {} (id)",
+            fk.column, fk.parent_table
+        ));
+    }
+    sql.push(')');
+    sql
+}
+
+/// One index per foreign key, so eager loading's `fk IN (...)` is an index
+/// lookup.
+fn foreign_key_indexes(meta: &ModelMeta) -> impl Iterator<Item = String> + '_ {
+    meta.belongs_to.iter().map(|fk| {
+        format!(
+            "CREATE INDEX IF NOT EXISTS idx_{table}_{column} ON {table} ({column})",
+            table = meta.table,
+            column = fk.column
+        )
+    })
+}
+
+impl Premix {
+    /// Creates the model's table if it does not exist, with its foreign keys
+    /// and an index on each foreign key. Sync parents before children.
+    ///
+    /// # Errors
+    /// `InvalidArgument` for a field whose Rust type has no SQL mapping
+    /// (annotate it with `#[premix(sql_type = "...")]`); database errors
+    /// as sqlx reports them.
+    pub async fn sync<DB, T>(pool: &Pool<DB>) -> Result<(), sqlx::Error>
+    where
+        DB: SqlDialect,
+        T: Model<DB>,
+    {
+        let meta = T::__meta();
+        if let Some(column) = meta
+            .columns
+            .iter()
+            .enumerate()
+            .find(|(i, c)| *i != meta.id_index && DB::column_sql_type(c.ty).is_none())
+            .map(|(_, c)| c)
+        {
+            return Err(sqlx::Error::InvalidArgument(format!(
+                "cannot create `{}`: field `{}` has a Rust type with no SQL mapping; annotate it \
+                 with #[premix(sql_type = \"...\")]",
+                meta.table, column.name
+            )));
+        }
+        let mut conn = pool.acquire().await?;
+        let statements =
+            std::iter::once(create_table_sql::<DB>(meta)).chain(foreign_key_indexes(meta));
+        for statement in statements {
+            // DDL runs once; there is nothing to gain from caching it.
+            DB::execute(&mut conn, sqlx::query(&statement).persistent(false)).await?;
+        }
+        Ok(())
+    }
+
+    /// A SQLite pool for `url` with WAL, `synchronous = NORMAL`, foreign keys
+    /// on and a busy timeout. For an in-memory database (`sqlite::memory:`)
+    /// the pool holds exactly one connection that never expires: every
+    /// in-memory connection is a database of its own, and closing the last
+    /// one loses the data.
+    ///
+    /// # Errors
+    /// A malformed URL, or a database that cannot be opened.
+    #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+    pub async fn smart_sqlite_pool(url: &str) -> Result<sqlx::SqlitePool, sqlx::Error> {
+        use std::str::FromStr;
+        use std::time::Duration;
+
+        use sqlx::sqlite::{
+            SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+        };
+
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let mut options = SqliteConnectOptions::from_str(url)?
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = if in_memory {
+            SqlitePoolOptions::new()
+                .min_connections(1)
+                .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            options = options
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal);
+            SqlitePoolOptions::new().max_connections(4)
+        };
+        pool.connect_with(options).await
+    }
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+    use crate::meta::{BelongsToMeta, ColumnMeta, ColumnType, SqlCache};
+
+    static POSTS: ModelMeta = ModelMeta {
+        table: "posts",
+        columns: &[
+            ColumnMeta {
+                name: "id",
+                ty: ColumnType::Integer,
+                nullable: false,
+            },
+            ColumnMeta {
+                name: "user_id",
+                ty: ColumnType::Integer,
+                nullable: false,
+            },
+            ColumnMeta {
+                name: "title",
+                ty: ColumnType::Text,
+                nullable: true,
+            },
+        ],
+        id_index: 0,
+        soft_delete: None,
+        version: None,
+        belongs_to: &[BelongsToMeta {
+            parent_table: "users",
+            column: "user_id",
+        }],
+        relations: &[],
+        sql: SqlCache::new(),
+    };
+
+    #[test]
+    fn create_table_with_foreign_key_and_index() {
+        assert_eq!(
+            create_table_sql::<sqlx::Sqlite>(&POSTS),
+            "CREATE TABLE IF NOT EXISTS posts (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, \
+             title TEXT, FOREIGN KEY (user_id) REFERENCES users (id))"
+        );
+        assert_eq!(
+            foreign_key_indexes(&POSTS).collect::<Vec<_>>(),
+            ["CREATE INDEX IF NOT EXISTS idx_posts_user_id ON posts (user_id)"]
+        );
+    }
+}

@@ -1,0 +1,595 @@
+//! Models and backend-generic scenarios shared by the SQLite and PostgreSQL
+//! test binaries: every scenario runs, unchanged, on both.
+
+#![allow(dead_code)]
+
+use premix_orm_fork::prelude::*;
+use premix_orm_fork::{SqlDialect, sqlx};
+use sqlx::Pool;
+
+#[derive(Model, Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i32,
+    pub name: String,
+    pub age: i32,
+    pub active: bool,
+    #[has_many(Post)]
+    #[premix(ignore)]
+    pub posts: Option<Vec<Post>>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[belongs_to(User)]
+pub struct Post {
+    pub id: i32,
+    pub user_id: i32,
+    pub title: String,
+    pub score: f64,
+}
+
+/// Soft delete and optimistic locking.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[premix(table = "notes")]
+pub struct Note {
+    pub id: i64,
+    pub body: String,
+    pub version: i32,
+    pub deleted_at: Option<String>,
+}
+
+/// Custom validation and hooks.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[premix(custom_hooks, custom_validation)]
+pub struct Account {
+    pub id: i32,
+    pub email: String,
+    pub saves: i32,
+}
+
+impl ModelValidation for Account {
+    fn validate(&self) -> Result<(), Vec<ValidationError>> {
+        if self.email.contains('@') {
+            Ok(())
+        } else {
+            Err(vec![ValidationError {
+                field: "email".into(),
+                message: "must contain @".into(),
+            }])
+        }
+    }
+}
+
+impl ModelHooks for Account {
+    async fn before_save(&mut self) -> Result<(), sqlx::Error> {
+        self.email = self.email.to_lowercase();
+        Ok(())
+    }
+
+    async fn after_save(&mut self) -> Result<(), sqlx::Error> {
+        self.saves += 1;
+        Ok(())
+    }
+}
+
+/// Never synced: queries on it hit a missing table.
+#[derive(Model, Debug)]
+pub struct Ghost {
+    pub id: i32,
+}
+
+pub fn user(name: &str, age: i32) -> User {
+    User {
+        id: 0,
+        name: name.into(),
+        age,
+        active: age >= 18,
+        posts: None,
+    }
+}
+
+pub async fn sync_all<DB: SqlDialect>(pool: &Pool<DB>)
+where
+    User: Model<DB>,
+    Post: Model<DB>,
+    Note: Model<DB>,
+    Account: Model<DB>,
+{
+    Premix::sync::<DB, User>(pool).await.expect("sync users");
+    Premix::sync::<DB, Post>(pool).await.expect("sync posts");
+    Premix::sync::<DB, Note>(pool).await.expect("sync notes");
+    Premix::sync::<DB, Account>(pool)
+        .await
+        .expect("sync accounts");
+}
+
+/// Insert, find, update, delete; `update` never touches the primary key.
+pub async fn crud<DB: SqlDialect>(pool: &Pool<DB>)
+where
+    User: Model<DB>,
+{
+    let mut alice = user("Alice", 30);
+    alice.save(pool).await.unwrap();
+    assert!(alice.id > 0, "save must store the new id");
+    let mut bob = user("Bob", 17);
+    bob.save(pool).await.unwrap();
+    assert_eq!(bob.id, alice.id + 1);
+
+    let found = User::find_by_id(pool, alice.id).await.unwrap().unwrap();
+    assert_eq!(found, alice);
+    assert!(User::find_by_id(pool, 9999).await.unwrap().is_none());
+
+    alice.age = 31;
+    assert_eq!(alice.update(pool).await.unwrap(), UpdateResult::Success);
+    assert_eq!(
+        User::find_by_id(pool, alice.id).await.unwrap().unwrap().age,
+        31
+    );
+
+    let mut ghost = user("Nobody", 1);
+    ghost.id = 424_242;
+    assert_eq!(ghost.update(pool).await.unwrap(), UpdateResult::NotFound);
+
+    // save with an id that no row has inserts it with that id.
+    ghost.save(pool).await.unwrap();
+    assert_eq!(
+        User::find_by_id(pool, 424_242).await.unwrap().unwrap().name,
+        "Nobody"
+    );
+
+    bob.delete(pool).await.unwrap();
+    assert!(User::find_by_id(pool, bob.id).await.unwrap().is_none());
+
+    assert_eq!(User::table_name(), "users");
+    assert_eq!(User::list_columns(), ["id", "name", "age", "active"]);
+    assert!(!User::has_soft_delete());
+}
+
+/// Soft delete hides rows unless `with_deleted`; a stale version conflicts.
+pub async fn soft_delete_and_versions<DB: SqlDialect>(pool: &Pool<DB>)
+where
+    Note: Model<DB>,
+{
+    let mut note = Note {
+        id: 0,
+        body: "draft".into(),
+        version: 1,
+        deleted_at: None,
+    };
+    note.save(pool).await.unwrap();
+    let mut stale = note.clone();
+
+    note.body = "final".into();
+    assert_eq!(note.update(pool).await.unwrap(), UpdateResult::Success);
+    assert_eq!(note.version, 2);
+    stale.body = "lost update".into();
+    assert_eq!(
+        stale.update(pool).await.unwrap(),
+        UpdateResult::VersionConflict
+    );
+    let err = stale.save(pool).await.unwrap_err();
+    assert!(err.to_string().contains("version conflict"), "{err}");
+    assert_eq!(
+        Note::find_by_id(pool, note.id).await.unwrap().unwrap().body,
+        "final"
+    );
+
+    assert!(Note::has_soft_delete());
+    note.delete(pool).await.unwrap();
+    assert!(Note::find_by_id(pool, note.id).await.unwrap().is_none());
+    assert!(Note::find(pool).all().await.unwrap().is_empty());
+    let all = Note::find(pool).with_deleted().all().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert!(all[0].deleted_at.is_some());
+}
+
+/// Validation refuses before writing; hooks run around save.
+pub async fn hooks_and_validation<DB: SqlDialect>(pool: &Pool<DB>)
+where
+    Account: Model<DB>,
+{
+    let mut bad = Account {
+        id: 0,
+        email: "no-at-sign".into(),
+        saves: 0,
+    };
+    let err = bad.save(pool).await.unwrap_err();
+    assert!(err.to_string().contains("email: must contain @"), "{err}");
+    assert_eq!(bad.id, 0);
+    assert_eq!(Account::find(pool).all().await.unwrap().len(), 0);
+
+    let mut good = Account {
+        id: 0,
+        email: "Ann@Example.COM".into(),
+        saves: 0,
+    };
+    good.save(pool).await.unwrap();
+    assert_eq!(good.email, "ann@example.com");
+    assert_eq!(good.saves, 1);
+}
+
+pub async fn seed_users<DB: SqlDialect>(pool: &Pool<DB>, count: i32) -> Vec<User>
+where
+    User: Model<DB>,
+{
+    let mut users = Vec::new();
+    for i in 0..count {
+        let mut u = user(&format!("user{i:03}"), 10 + i % 50);
+        u.save(pool).await.unwrap();
+        users.push(u);
+    }
+    users
+}
+
+/// Every filter, paging, counting what comes back.
+pub async fn query_builder<DB: SqlDialect>(pool: &Pool<DB>)
+where
+    User: Model<DB>,
+{
+    let users = seed_users(pool, 60).await;
+    let ids: Vec<i32> = users.iter().map(|u| u.id).collect();
+
+    let count = |v: Vec<User>| v.len();
+    assert_eq!(count(User::find_in_pool(pool).all().await.unwrap()), 60);
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_eq("age", 10)
+                .all()
+                .await
+                .unwrap()
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_ne("age", 10)
+                .all()
+                .await
+                .unwrap()
+        ),
+        58
+    );
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_lt("age", 12)
+                .all()
+                .await
+                .unwrap()
+        ),
+        4
+    );
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_lte("age", 12)
+                .all()
+                .await
+                .unwrap()
+        ),
+        6
+    );
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_gt("age", 57)
+                .all()
+                .await
+                .unwrap()
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_gte("age", 57)
+                .all()
+                .await
+                .unwrap()
+        ),
+        3
+    );
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_like("name", "user00%")
+                .all()
+                .await
+                .unwrap()
+        ),
+        10
+    );
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_in("id", ids[..3].to_vec())
+                .all()
+                .await
+                .unwrap()
+        ),
+        3
+    );
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_in("id", Vec::<i32>::new())
+                .all()
+                .await
+                .unwrap()
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_eq("active", true)
+                .filter_gte("age", 30)
+                .all()
+                .await
+                .unwrap()
+        ),
+        30
+    );
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_is_null("name")
+                .all()
+                .await
+                .unwrap()
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_is_not_null("name")
+                .all()
+                .await
+                .unwrap()
+        ),
+        60
+    );
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_eq("name", None::<String>)
+                .all()
+                .await
+                .unwrap()
+        ),
+        0
+    );
+
+    // Paging: 60 rows in pages of 25.
+    let mut seen = 0;
+    for page in 0..3 {
+        let rows = User::find_in_pool(pool)
+            .limit(25)
+            .offset(page * 25)
+            .all()
+            .await
+            .unwrap();
+        seen += rows.len();
+    }
+    assert_eq!(seen, 60);
+    assert_eq!(
+        count(User::find_in_pool(pool).offset(50).all().await.unwrap()),
+        10
+    );
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .unprepared()
+                .limit(5)
+                .all()
+                .await
+                .unwrap()
+        ),
+        5
+    );
+
+    // stream() yields the same rows as all().
+    use futures_util::TryStreamExt;
+    let streamed: Vec<User> = User::find_in_pool(pool)
+        .filter_lt("age", 15)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(streamed.len(), 10);
+
+    // Bulk update and delete through the builder.
+    let changed = User::find_in_pool(pool)
+        .filter_lt("age", 15)
+        .update(serde_json::json!({ "active": false, "name": "young" }))
+        .await
+        .unwrap();
+    assert_eq!(changed, 10);
+    assert_eq!(
+        count(
+            User::find_in_pool(pool)
+                .filter_eq("name", "young")
+                .all()
+                .await
+                .unwrap()
+        ),
+        10
+    );
+    let deleted = User::find_in_pool(pool)
+        .filter_eq("name", "young")
+        .delete()
+        .await
+        .unwrap();
+    assert_eq!(deleted, 10);
+    assert_eq!(count(User::find_in_pool(pool).all().await.unwrap()), 50);
+}
+
+/// Refusals are returned errors with clear messages, never panics.
+pub async fn builder_errors<DB: SqlDialect>(pool: &Pool<DB>)
+where
+    User: Model<DB>,
+    Post: Model<DB>,
+    Ghost: Model<DB>,
+{
+    let err = User::find_in_pool(pool)
+        .filter_eq("nmae", "x")
+        .all()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, sqlx::Error::ColumnNotFound(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("`nmae` on model `users`; its columns are id, name, age, active"),
+        "{err}"
+    );
+
+    let err = User::find_in_pool(pool)
+        .filter("1 = 1; DROP TABLE users")
+        .all()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("call .allow_unsafe()"), "{err}");
+    let opted_in = User::find_in_pool(pool)
+        .filter("age > 0")
+        .allow_unsafe()
+        .limit(1)
+        .all()
+        .await
+        .unwrap();
+    assert!(opted_in.len() <= 1);
+
+    let err = User::find_in_pool(pool)
+        .include("comments")
+        .all()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("unknown relation `comments` on model `users`"),
+        "{err}"
+    );
+
+    let err = User::find_in_pool(pool)
+        .update(serde_json::json!({ "id": 5 }))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("may not change the primary key"),
+        "{err}"
+    );
+    let err = User::find_in_pool(pool)
+        .update(serde_json::json!(["age"]))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("JSON object"), "{err}");
+
+    let err = Ghost::find_by_id(pool, 1).await.unwrap_err();
+    assert!(
+        matches!(err, sqlx::Error::Database(_)),
+        "missing table: {err:?}"
+    );
+
+    let mut orphan = Post {
+        id: 0,
+        user_id: 987_654,
+        title: "orphan".into(),
+        score: 0.0,
+    };
+    let err = orphan.save(pool).await.unwrap_err();
+    let kind = err.as_database_error().map(|e| e.kind());
+    assert_eq!(
+        kind,
+        Some(sqlx::error::ErrorKind::ForeignKeyViolation),
+        "{err:?}"
+    );
+}
+
+/// Eager loading by name and typed handle, on both sides of the threshold,
+/// and the lazy accessors.
+pub async fn relations<DB: SqlDialect>(pool: &Pool<DB>)
+where
+    User: Model<DB>,
+    Post: Model<DB>,
+{
+    let users = seed_users(pool, 130).await;
+    for (i, u) in users.iter().enumerate() {
+        for n in 0..(i % 4) {
+            let mut post = Post {
+                id: 0,
+                user_id: u.id,
+                title: format!("{}-{n}", u.name),
+                score: n as f64 / 2.0,
+            };
+            post.save(pool).await.unwrap();
+        }
+    }
+    let expected_posts: usize = (0..130).map(|i| i % 4).sum();
+
+    for (limit, threshold) in [(50, None), (130, None), (130, Some(200)), (10, Some(0))] {
+        let mut query = User::find_in_pool(pool).limit(limit).include(User::posts);
+        if let Some(t) = threshold {
+            query = query.vec_grouping_max_parents(t);
+        }
+        let loaded = query.all().await.unwrap();
+        assert_eq!(loaded.len(), limit as usize);
+        for u in &loaded {
+            let posts = u.posts.as_ref().expect("every parent gets Some");
+            let index = users.iter().position(|x| x.id == u.id).unwrap();
+            assert_eq!(posts.len(), index % 4, "user {}", u.name);
+            assert!(posts.iter().all(|p| p.user_id == u.id));
+        }
+        if limit == 130 {
+            let total: usize = loaded.iter().map(|u| u.posts.as_ref().unwrap().len()).sum();
+            assert_eq!(total, expected_posts);
+        }
+    }
+    let by_name = User::find_in_pool(pool)
+        .filter_eq("id", users[3].id)
+        .include("posts")
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(by_name[0].posts.as_ref().unwrap().len(), 3);
+
+    let lazy = users[3].load_posts(pool).await.unwrap();
+    assert_eq!(lazy.len(), 3);
+    let parent = lazy[0].load_user(pool).await.unwrap().unwrap();
+    assert_eq!(parent.id, users[3].id);
+}
+
+/// A transaction is an executor like any other, and rolls back.
+pub async fn transactions<DB: SqlDialect>(pool: &Pool<DB>)
+where
+    User: Model<DB>,
+{
+    let mut tx = pool.begin().await.unwrap();
+    let mut carol = user("Carol", 40);
+    carol.save(&mut tx).await.unwrap();
+    assert_eq!(
+        User::find_in_tx(&mut tx)
+            .filter_eq("name", "Carol")
+            .all()
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(User::find_by_id(&mut tx, carol.id).await.unwrap().is_some());
+    tx.rollback().await.unwrap();
+    assert!(User::find_by_id(pool, carol.id).await.unwrap().is_none());
+}
+
+/// `to_sql` shows what runs: values are placeholders, never text.
+pub fn sql_text<DB: SqlDialect>(pool: &Pool<DB>) -> String
+where
+    User: Model<DB>,
+{
+    User::find_in_pool(pool)
+        .filter_eq("name", "Robert'); DROP TABLE users; --")
+        .filter_in("age", [1, 2, 3])
+        .limit(10)
+        .offset(20)
+        .to_sql()
+}
