@@ -3,10 +3,12 @@
 //! same wherever cargo does.
 //!
 //! - `test`: what the README and CI run. Checks the architecture invariants
-//!   with `cargo tree`, then runs every test in the workspace.
+//!   with `cargo tree`, starts a throwaway PostgreSQL cluster unless
+//!   `DATABASE_URL` is set, then runs every test in the workspace.
 //! - `invariants`: only the invariant checks.
 
 mod invariants;
+mod postgres;
 
 use std::process::{Command, ExitCode};
 
@@ -37,18 +39,45 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs the workspace's tests; extra arguments go to `cargo test`.
+/// Runs the workspace's tests with a PostgreSQL to test against; extra
+/// arguments go to `cargo test`.
 fn test(extra: &[String]) -> Result<(), String> {
-    cargo(&["test", "--workspace", "--locked"], extra)
+    // Kept alive until the tests end; dropping it stops the cluster.
+    let mut cluster = None;
+    if std::env::var_os("DATABASE_URL").is_none() {
+        match postgres::Cluster::start() {
+            Ok(started) => cluster = Some(started),
+            Err(why) if std::env::var_os("CI").is_some() => {
+                return Err(format!(
+                    "CI needs PostgreSQL and none could be started: {why}"
+                ));
+            }
+            Err(why) => println!("xtask: PostgreSQL tests will skip: {why}"),
+        }
+    }
+    let database_url = cluster.as_ref().map(|c| c.url.clone());
+    cargo_with_env(
+        &["test", "--workspace", "--locked"],
+        extra,
+        database_url.as_deref(),
+    )
 }
 
-/// Runs cargo (the one running this xtask) with `args` and `extra`.
-pub(crate) fn cargo(args: &[&str], extra: &[String]) -> Result<(), String> {
+/// Runs cargo (the one running this xtask) with `args` and `extra`, and
+/// `DATABASE_URL` when given.
+fn cargo_with_env(
+    args: &[&str],
+    extra: &[String],
+    database_url: Option<&str>,
+) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     println!("xtask: cargo {} {}", args.join(" "), extra.join(" "));
-    let status = Command::new(&cargo)
-        .args(args)
-        .args(extra)
+    let mut command = Command::new(&cargo);
+    command.args(args).args(extra);
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    let status = command
         .status()
         .map_err(|e| format!("could not run {cargo}: {e}"))?;
     if status.success() {

@@ -1,0 +1,144 @@
+//! Every shared scenario on PostgreSQL, each test in a schema of its own.
+//!
+//! Needs `DATABASE_URL`; `cargo xtask test` starts a throwaway cluster and
+//! sets it. Without it the tests say they skip, except under CI, where a
+//! missing database is a failure.
+
+mod common;
+
+use std::str::FromStr;
+
+use common::*;
+use premix_orm_fork::prelude::Model;
+use premix_orm_fork::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use premix_orm_fork::sqlx::{self, Connection, PgPool};
+
+fn database_url(test: &str) -> Option<String> {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!(
+                "CI must run the PostgreSQL tests: DATABASE_URL is not set (run `cargo xtask test`)"
+            )
+        }
+        Err(_) => {
+            eprintln!("skipping {test}: DATABASE_URL not set (cargo xtask test starts a cluster)");
+            None
+        }
+    }
+}
+
+/// A pool whose connections use a fresh schema named after the test.
+async fn fresh(test: &str) -> Option<PgPool> {
+    let url = database_url(test)?;
+    let schema = format!("premix_{test}");
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let options = PgConnectOptions::from_str(&url)
+        .unwrap()
+        .options([("search_path", schema.as_str())]);
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sync_all(&pool).await;
+    Some(pool)
+}
+
+#[tokio::test]
+async fn crud_works() {
+    let Some(pool) = fresh("crud").await else {
+        return;
+    };
+    crud(&pool).await;
+}
+
+#[tokio::test]
+async fn soft_delete_and_versions_work() {
+    let Some(pool) = fresh("soft_delete").await else {
+        return;
+    };
+    soft_delete_and_versions(&pool).await;
+}
+
+#[tokio::test]
+async fn hooks_and_validation_run() {
+    let Some(pool) = fresh("hooks").await else {
+        return;
+    };
+    hooks_and_validation(&pool).await;
+}
+
+#[tokio::test]
+async fn query_builder_works() {
+    let Some(pool) = fresh("builder").await else {
+        return;
+    };
+    query_builder(&pool).await;
+}
+
+#[tokio::test]
+async fn builder_errors_are_returned() {
+    let Some(pool) = fresh("errors").await else {
+        return;
+    };
+    builder_errors(&pool).await;
+}
+
+#[tokio::test]
+async fn relations_load() {
+    let Some(pool) = fresh("relations").await else {
+        return;
+    };
+    relations(&pool).await;
+}
+
+#[tokio::test]
+async fn transactions_roll_back() {
+    let Some(pool) = fresh("transactions").await else {
+        return;
+    };
+    transactions(&pool).await;
+}
+
+#[tokio::test]
+async fn sql_binds_every_value() {
+    let Some(pool) = fresh("sql_text").await else {
+        return;
+    };
+    assert_eq!(
+        sql_text(&pool),
+        "SELECT id, name, age, active FROM users WHERE name = $1 AND age IN ($2, $3, $4, $5) LIMIT $6 OFFSET $7"
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_a_returned_error() {
+    let Some(pool) = fresh("dropped").await else {
+        return;
+    };
+    let mut conn = pool.acquire().await.unwrap();
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let terminated: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(pid)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(terminated);
+    let result = User::find_by_id(&mut conn, 1).await;
+    assert!(
+        result.is_err(),
+        "a query on a terminated backend must fail: {result:?}"
+    );
+}
