@@ -72,6 +72,7 @@ mod ops;
 mod query;
 mod schema;
 mod sql;
+mod static_query;
 mod value;
 
 pub use dialect::{Backend, DbQuery, SqlDialect};
@@ -79,7 +80,7 @@ pub use eager::{DEFAULT_VEC_GROUPING_MAX_PARENTS, EagerOptions, Grouping};
 pub use executor::{Executor, IntoExecutor};
 pub use meta::{BelongsToMeta, ColumnMeta, ColumnType, ModelMeta, SqlCache, SqlLookup};
 pub use model::{Model, ModelHooks, ModelValidation, Relation, UpdateResult, ValidationError};
-pub use premix_orm_fork_macros::Model;
+pub use premix_orm_fork_macros::{Model, premix_query};
 pub use query::{Include, QueryBuilder};
 pub use schema::Premix;
 pub use sql::FilterOp;
@@ -98,4 +99,5 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::eager::load_has_many;
+    pub use crate::static_query::{NOT_BUILT, PremixQuery, QueryOp, QuerySpec, StaticQuery};
 }

@@ -22,6 +22,9 @@ use crate::model::{Model, Relation};
 use crate::sql::{self, FilterOp, FilterShape, Shape, Statement, padded_arity};
 use crate::value::BindValue;
 
+/// Column indexes an UPDATE sets, in order.
+type SetColumns = SmallVec<[u16; 8]>;
+
 #[derive(Debug)]
 struct Filter {
     column: u16,
@@ -471,7 +474,7 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
 
     fn update_values(
         values: &serde_json::Value,
-    ) -> Result<(SmallVec<[u16; 8]>, SmallVec<[BindValue; 8]>), sqlx::Error> {
+    ) -> Result<(SetColumns, SmallVec<[BindValue; 8]>), sqlx::Error> {
         let meta = Self::meta();
         let object = values.as_object().ok_or_else(|| {
             sqlx::Error::InvalidArgument(format!(

@@ -142,3 +142,11 @@ async fn a_dropped_connection_is_a_returned_error() {
         "a query on a terminated backend must fail: {result:?}"
     );
 }
+
+#[tokio::test]
+async fn static_queries_run() {
+    let Some(pool) = fresh("static_queries").await else {
+        return;
+    };
+    static_queries(&pool).await;
+}

@@ -64,3 +64,8 @@ async fn a_closed_pool_is_a_returned_error() {
     let err = User::find_by_id(&pool, 1).await.unwrap_err();
     assert!(matches!(err, sqlx::Error::PoolClosed), "{err:?}");
 }
+
+#[tokio::test]
+async fn static_queries_run() {
+    static_queries(&fresh().await).await;
+}

@@ -5,6 +5,7 @@
 
 mod expand_model;
 mod model;
+mod query;
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -23,6 +24,21 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
         Ok(def) => expand_model::expand(&def, &library_path()).into(),
         Err(error) => error.to_compile_error().into(),
     }
+}
+
+/// A statement whose shape is fixed at the call site:
+/// `premix_query!(User, FIND, filter_eq("id", id)).fetch_one(&pool).await?`.
+///
+/// Operations: `SELECT`, `FIND` (one row), `INSERT` (with `set`), `UPDATE`
+/// (with `set`, optional `returning_all()`), `DELETE` (a hard delete,
+/// optional `returning_all()`). Calls: `filter_eq/ne/lt/lte/gt/gte/like`,
+/// `filter_is_null`, `filter_is_not_null`, `set`, `limit`, `offset`. The form
+/// is checked at compile time; column names when the statement is first
+/// built, as a returned error.
+#[proc_macro]
+pub fn premix_query(input: TokenStream) -> TokenStream {
+    let query = syn::parse_macro_input!(input as query::PremixQuery);
+    query.expand(&library_path()).into()
 }
 
 /// The path of the library in the user's crate, read from their manifest.

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use premix_orm_fork::prelude::*;
-use premix_orm_fork::{SqlDialect, sqlx};
+use premix_orm_fork::{SqlDialect, premix_query, sqlx};
 use sqlx::Pool;
 
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -592,4 +592,67 @@ where
         .limit(10)
         .offset(20)
         .to_sql()
+}
+
+/// `premix_query!`: every operation, and an unknown column as an error.
+pub async fn static_queries<DB: SqlDialect>(pool: &Pool<DB>)
+where
+    User: Model<DB>,
+{
+    let zed = premix_query!(
+        User,
+        INSERT,
+        set("name", "Zed"),
+        set("age", 44),
+        set("active", true)
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(zed.id > 0);
+    let found = premix_query!(User, FIND, filter_eq("id", zed.id))
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(found, zed);
+    let changed = premix_query!(User, UPDATE, set("age", 45), filter_eq("name", "Zed"))
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(changed, 1);
+    let returned = premix_query!(
+        User,
+        UPDATE,
+        set("age", 46),
+        filter_eq("name", "Zed"),
+        returning_all()
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(returned.age, 46);
+    let older = premix_query!(User, SELECT, filter_gte("age", 40), limit(10), offset(0))
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(older.len(), 1);
+    let err = premix_query!(User, SELECT, filter_eq("nope", 1))
+        .fetch_all(pool)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no column `nope` on model `users`"),
+        "{err}"
+    );
+    let deleted = premix_query!(User, DELETE, filter_eq("id", zed.id))
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    let none = premix_query!(User, FIND, filter_eq("id", zed.id))
+        .fetch_optional(pool)
+        .await
+        .unwrap();
+    assert!(none.is_none());
 }

@@ -1,0 +1,276 @@
+//! The runtime half of `premix_query!`: a statement whose shape is fixed at
+//! the call site, built once per backend on first use, then only bound and
+//! run.
+//!
+//! The macro sees tokens, not the model's columns, so it checks the
+//! statement's form at compile time and leaves column names to this module,
+//! which checks them against the model when it first builds the SQL (a
+//! returned error, never a panic).
+
+use std::marker::PhantomData;
+use std::sync::OnceLock;
+
+use futures_util::TryStreamExt;
+use smallvec::SmallVec;
+
+use crate::dialect::{Backend, SqlDialect};
+use crate::executor::IntoExecutor;
+use crate::meta::ModelMeta;
+use crate::model::Model;
+use crate::sql::{self, FilterOp, FilterShape, Shape, Statement};
+use crate::value::BindValue;
+
+/// The statement kinds `premix_query!` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryOp {
+    /// `SELECT` of every column.
+    Select,
+    /// `SELECT` with `LIMIT 1`.
+    Find,
+    /// `INSERT ... RETURNING` every column.
+    Insert,
+    /// `UPDATE`.
+    Update,
+    /// `DELETE` (always a hard delete).
+    Delete,
+}
+
+/// What one `premix_query!` call site asks for; the macro writes it.
+#[derive(Debug)]
+pub struct QuerySpec {
+    /// The statement.
+    pub op: QueryOp,
+    /// `set("column", value)` columns, in order.
+    pub sets: &'static [&'static str],
+    /// `filter_*("column", value)` conditions, in order.
+    pub filters: &'static [(&'static str, FilterOp)],
+    /// `limit(n)` present.
+    pub limit: bool,
+    /// `offset(n)` present.
+    pub offset: bool,
+    /// `returning_all()` present (UPDATE and DELETE).
+    pub returning_all: bool,
+}
+
+/// A call site's SQL per backend (or why it cannot be built).
+#[derive(Debug)]
+pub struct StaticQuery {
+    spec: QuerySpec,
+    sql: [OnceLock<Result<&'static str, String>>; Backend::COUNT],
+}
+
+impl StaticQuery {
+    /// For the macro's `static`.
+    #[must_use]
+    pub const fn new(spec: QuerySpec) -> Self {
+        Self {
+            spec,
+            sql: [const { OnceLock::new() }; Backend::COUNT],
+        }
+    }
+
+    fn sql<DB: SqlDialect>(&self, meta: &'static ModelMeta) -> Result<&'static str, sqlx::Error> {
+        self.sql[DB::BACKEND as usize]
+            .get_or_init(|| build::<DB>(&self.spec, meta).map(|s| &*Box::leak(s.into_boxed_str())))
+            .as_ref()
+            .map(|s| *s)
+            .map_err(|message| sqlx::Error::InvalidArgument(message.clone()))
+    }
+}
+
+fn column(meta: &ModelMeta, name: &str) -> Result<u16, String> {
+    meta.column_index(name)
+        .and_then(|i| u16::try_from(i).ok())
+        .ok_or_else(|| {
+            format!(
+                "premix_query!: no column `{name}` on model `{}`; its columns are {}",
+                meta.table,
+                meta.column_names()
+            )
+        })
+}
+
+fn build<DB: SqlDialect>(spec: &QuerySpec, meta: &ModelMeta) -> Result<String, String> {
+    let filters = spec
+        .filters
+        .iter()
+        .map(|&(name, op)| {
+            let arity = u32::from(!matches!(op, FilterOp::IsNull | FilterOp::IsNotNull));
+            Ok(FilterShape {
+                column: column(meta, name)?,
+                op,
+                arity,
+            })
+        })
+        .collect::<Result<SmallVec<_>, String>>()?;
+    let set = spec
+        .sets
+        .iter()
+        .map(|name| column(meta, name))
+        .collect::<Result<SmallVec<_>, String>>()?;
+    if spec.op == QueryOp::Insert {
+        return Ok(insert::<DB>(meta, &set));
+    }
+    let statement = match spec.op {
+        QueryOp::Select | QueryOp::Find => Statement::Select,
+        QueryOp::Update => Statement::Update { set },
+        QueryOp::Delete | QueryOp::Insert => Statement::Delete,
+    };
+    let shape = Shape {
+        backend: DB::BACKEND,
+        statement,
+        filters,
+        limit: spec.limit || spec.op == QueryOp::Find,
+        offset: spec.offset,
+        include_deleted: matches!(spec.op, QueryOp::Update | QueryOp::Delete),
+    };
+    let mut text = sql::shaped::<DB>(meta, &shape);
+    if spec.returning_all {
+        text.push_str(" RETURNING ");
+        text.push_str(&all_columns(meta));
+    }
+    Ok(text)
+}
+
+fn all_columns(meta: &ModelMeta) -> String {
+    meta.columns
+        .iter()
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn insert<DB: SqlDialect>(meta: &ModelMeta, set: &[u16]) -> String {
+    let mut text = format!("INSERT INTO {} (", meta.table);
+    for (n, column) in set.iter().enumerate() {
+        if n > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(meta.columns[usize::from(*column)].name);
+    }
+    text.push_str(") VALUES (");
+    for n in 0..set.len() {
+        if n > 0 {
+            text.push_str(", ");
+        }
+        DB::push_placeholder(&mut text, n + 1);
+    }
+    text.push_str(") RETURNING ");
+    text.push_str(&all_columns(meta));
+    text
+}
+
+/// What a `premix_query!` with compile errors expands to beside them, so the
+/// code around it still type-checks; it is never run, the build fails.
+pub static NOT_BUILT: StaticQuery = StaticQuery::new(QuerySpec {
+    op: QueryOp::Select,
+    sets: &[],
+    filters: &[],
+    limit: false,
+    offset: false,
+    returning_all: false,
+});
+
+/// A `premix_query!` ready to run: the call site's statement and its values
+/// (SET values, filter values, then LIMIT and OFFSET, in that order).
+#[must_use = "a query does nothing until it is fetched or executed"]
+#[derive(Debug)]
+pub struct PremixQuery<T> {
+    statement: &'static StaticQuery,
+    values: Vec<BindValue>,
+    _model: PhantomData<fn() -> T>,
+}
+
+impl<T> PremixQuery<T> {
+    /// Built by the macro.
+    pub const fn new(statement: &'static StaticQuery, values: Vec<BindValue>) -> Self {
+        Self {
+            statement,
+            values,
+            _model: PhantomData,
+        }
+    }
+
+    fn query<'q, DB: SqlDialect>(self) -> Result<crate::DbQuery<'q, DB>, sqlx::Error>
+    where
+        T: Model<DB>,
+    {
+        let mut query = sqlx::query(self.statement.sql::<DB>(T::__meta())?);
+        for value in self.values {
+            query = DB::bind_value(query, value);
+        }
+        if self.statement.spec.op == QueryOp::Find && !self.statement.spec.limit {
+            query = DB::bind_value(query, BindValue::Int(1));
+        }
+        Ok(query)
+    }
+
+    /// Exactly one row.
+    ///
+    /// # Errors
+    /// `RowNotFound` when there is none; an unknown column; database errors.
+    pub async fn fetch_one<'a, E>(self, executor: E) -> Result<T, sqlx::Error>
+    where
+        E: IntoExecutor<'a>,
+        E::DB: SqlDialect,
+        T: Model<E::DB>,
+    {
+        self.fetch_optional(executor)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// At most one row.
+    ///
+    /// # Errors
+    /// An unknown column; database errors.
+    pub async fn fetch_optional<'a, E>(self, executor: E) -> Result<Option<T>, sqlx::Error>
+    where
+        E: IntoExecutor<'a>,
+        E::DB: SqlDialect,
+        T: Model<E::DB>,
+    {
+        let query = self.query::<E::DB>()?;
+        let mut conn = executor.into_executor().acquire().await?;
+        match <E::DB as SqlDialect>::fetch_optional(&mut conn, query).await? {
+            Some(row) => T::__decode(&row).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Every row.
+    ///
+    /// # Errors
+    /// An unknown column; database errors.
+    pub async fn fetch_all<'a, E>(self, executor: E) -> Result<Vec<T>, sqlx::Error>
+    where
+        E: IntoExecutor<'a>,
+        E::DB: SqlDialect,
+        T: Model<E::DB>,
+    {
+        let query = self.query::<E::DB>()?;
+        let mut conn = executor.into_executor().acquire().await?;
+        let mut rows = <E::DB as SqlDialect>::fetch(&mut conn, query);
+        let mut out = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            out.push(T::__decode(&row)?);
+        }
+        Ok(out)
+    }
+
+    /// Runs the statement; returns the rows it changed.
+    ///
+    /// # Errors
+    /// An unknown column; database errors.
+    pub async fn execute<'a, E>(self, executor: E) -> Result<u64, sqlx::Error>
+    where
+        E: IntoExecutor<'a>,
+        E::DB: SqlDialect,
+        T: Model<E::DB>,
+    {
+        let query = self.query::<E::DB>()?;
+        let mut conn = executor.into_executor().acquire().await?;
+        let done = <E::DB as SqlDialect>::execute(&mut conn, query).await?;
+        Ok(<E::DB as SqlDialect>::rows_affected(&done))
+    }
+}
