@@ -32,6 +32,18 @@ const INVARIANTS: &[Invariant] = &[
         ],
     },
     Invariant {
+        says: "the ORM fork without `instrument` does not depend on premix-instrument",
+        package: "premix-orm-fork",
+        features: &[],
+        forbidden: &["premix-instrument"],
+    },
+    Invariant {
+        says: "the fork's derive crate never depends on sqlx or on the fork",
+        package: "premix-orm-fork-macros",
+        features: &[],
+        forbidden: &["sqlx", "premix-orm-fork v", "premix-instrument"],
+    },
+    Invariant {
         says: "an app built without `instrument` does not depend on premix-instrument",
         package: "quickstart",
         features: &["--no-default-features"],

@@ -1,0 +1,68 @@
+//! With `instrument` on, every operation a user calls is counted under its
+//! op and model label, eager loading included, with exact call counts.
+
+mod common;
+
+use common::*;
+use premix_instrument::Snapshot;
+use premix_orm_fork::Premix;
+use premix_orm_fork::prelude::Model;
+
+premix_instrument::install_counting_allocator!();
+
+#[tokio::test]
+async fn every_operation_is_counted() {
+    let pool = Premix::smart_sqlite_pool("sqlite::memory:").await.unwrap();
+    sync_all(&pool).await;
+    let before = Snapshot::take();
+
+    let users = seed_users(&pool, 4).await;
+    for u in &users[..3] {
+        let mut post = Post {
+            id: 0,
+            user_id: u.id,
+            title: "t".into(),
+            score: 1.0,
+        };
+        post.save(&pool).await.unwrap();
+    }
+    for u in &users[..3] {
+        User::find_by_id(&pool, u.id).await.unwrap();
+    }
+    let mut first = users[0].clone();
+    first.age += 1;
+    first.update(&pool).await.unwrap();
+    User::find_in_pool(&pool)
+        .include(User::posts)
+        .all()
+        .await
+        .unwrap();
+    let _ = User::find_in_pool(&pool).filter_eq("nope", 1).all().await;
+    User::find_in_pool(&pool)
+        .filter_eq("id", 999)
+        .update(serde_json::json!({"age": 1}))
+        .await
+        .unwrap();
+    let mut postless = users[3].clone();
+    postless.delete(&pool).await.unwrap();
+    let missing = Ghost::find_by_id(&pool, 1).await;
+    assert!(missing.is_err());
+
+    let stats = Snapshot::take().since(&before);
+    stats.expect("insert", "users").assert_calls(4);
+    stats.expect("insert", "posts").assert_calls(3);
+    stats.expect("find_by_id", "users").assert_calls(3);
+    // One builder update and one model update.
+    stats.expect("update", "users").assert_calls(2);
+    // The unknown column is refused before any query runs: not a call.
+    stats.expect("select", "users").assert_calls(1);
+    stats.expect("eager_load", "users").assert_calls(1);
+    stats.expect("delete", "users").assert_calls(1);
+    let ghost = stats.expect("find_by_id", "ghosts");
+    assert_eq!(
+        (ghost.ok, ghost.errors),
+        (0, 1),
+        "a missing table is an error outcome"
+    );
+    print!("{}", premix_instrument::report::render(&stats));
+}
