@@ -140,7 +140,10 @@ async fn setup() -> (&'static SqlitePool, Statements) {
         update_user: "UPDATE users SET name = ?, age = ?, active = ? WHERE id = ?",
         delete_post: "DELETE FROM posts WHERE id = ?",
     };
-    assert_eq!(statements.by_id, "SELECT id, name, age, active FROM users WHERE id = ?");
+    assert_eq!(
+        statements.by_id,
+        "SELECT id, name, age, active FROM users WHERE id = ?"
+    );
     (pool, statements)
 }
 
@@ -163,11 +166,19 @@ struct Row {
 /// Scenario names given on the command line (`cargo bench ... -- update`);
 /// none means all.
 fn selected(name: &str) -> bool {
-    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     wanted.is_empty() || wanted.iter().any(|w| name.contains(w.as_str()))
 }
 
-async fn compare<F, FF, R, RF>(name: &'static str, iterations: u64, mut fork: F, mut raw: R) -> Option<Row>
+async fn compare<F, FF, R, RF>(
+    name: &'static str,
+    iterations: u64,
+    mut fork: F,
+    mut raw: R,
+) -> Option<Row>
 where
     F: FnMut(u64) -> FF,
     FF: Future<Output = ()>,
@@ -245,7 +256,13 @@ fn user_id(i: u64) -> i32 {
     1 + (i % USERS as u64) as i32
 }
 
-async fn raw_eager(pool: &SqlitePool, parents_sql: &str, children_sql: &str, parents: i32, padded: usize) {
+async fn raw_eager(
+    pool: &SqlitePool,
+    parents_sql: &str,
+    children_sql: &str,
+    parents: i32,
+    padded: usize,
+) {
     let mut users: Vec<(RawUser, Vec<RawPost>)> = sqlx::query_as::<_, RawUser>(parents_sql)
         .bind(parents)
         .fetch_all(pool)
@@ -275,12 +292,19 @@ async fn raw_eager(pool: &SqlitePool, parents_sql: &str, children_sql: &str, par
 fn cpus_allowed() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Cpus_allowed_list")).map(str::to_owned))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Cpus_allowed_list"))
+                .map(str::to_owned)
+        })
         .unwrap_or_default()
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let rows = runtime.block_on(async {
         let (pool, sql) = setup().await;
         let sql: &'static Statements = Box::leak(Box::new(sql));
@@ -314,7 +338,13 @@ fn main() {
                 "builder_pk_lookup",
                 3000,
                 |i| async move {
-                    black_box(User::find_in_pool(pool).filter_eq("id", user_id(i)).all().await.unwrap());
+                    black_box(
+                        User::find_in_pool(pool)
+                            .filter_eq("id", user_id(i))
+                            .all()
+                            .await
+                            .unwrap(),
+                    );
                 },
                 |i| async move {
                     let rows = sqlx::query_as::<_, RawUser>(&sql.by_id)
@@ -435,8 +465,19 @@ fn main() {
                 "eager_50x10",
                 200,
                 |_| async move {
-                    let users = User::find_in_pool(pool).filter_lte("id", 50).include(User::posts).all().await.unwrap();
-                    assert_eq!(users.iter().map(|u| u.posts.as_ref().unwrap().len()).sum::<usize>(), 500);
+                    let users = User::find_in_pool(pool)
+                        .filter_lte("id", 50)
+                        .include(User::posts)
+                        .all()
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        users
+                            .iter()
+                            .map(|u| u.posts.as_ref().unwrap().len())
+                            .sum::<usize>(),
+                        500
+                    );
                     black_box(users);
                 },
                 |_| raw_eager(pool, &sql.eager_parents, &sql.eager_children_64, 50, 64),
@@ -455,20 +496,28 @@ fn main() {
                         .all()
                         .await
                         .unwrap();
-                    assert_eq!(users.iter().map(|u| u.posts.as_ref().unwrap().len()).sum::<usize>(), 1000);
+                    assert_eq!(
+                        users
+                            .iter()
+                            .map(|u| u.posts.as_ref().unwrap().len())
+                            .sum::<usize>(),
+                        1000
+                    );
                     black_box(users);
                 },
                 |_| async move {
-                    let parents = "SELECT id, name, age, active FROM users WHERE id >= ? AND id <= ?";
-                    let mut users: Vec<(RawUser, Vec<RawPost>)> = sqlx::query_as::<_, RawUser>(parents)
-                        .bind(51)
-                        .bind(250)
-                        .fetch_all(pool)
-                        .await
-                        .unwrap()
-                        .into_iter()
-                        .map(|u| (u, Vec::new()))
-                        .collect();
+                    let parents =
+                        "SELECT id, name, age, active FROM users WHERE id >= ? AND id <= ?";
+                    let mut users: Vec<(RawUser, Vec<RawPost>)> =
+                        sqlx::query_as::<_, RawUser>(parents)
+                            .bind(51)
+                            .bind(250)
+                            .fetch_all(pool)
+                            .await
+                            .unwrap()
+                            .into_iter()
+                            .map(|u| (u, Vec::new()))
+                            .collect();
                     let mut query = sqlx::query_as::<_, RawPost>(&sql.eager_children_256);
                     for (user, _) in &users {
                         query = query.bind(user.id);
@@ -492,7 +541,10 @@ fn main() {
         rows
     });
 
-    println!("\nfork_vs_sqlx: in-memory SQLite, 1 connection, current-thread runtime; {}", cpus_allowed());
+    println!(
+        "\nfork_vs_sqlx: in-memory SQLite, 1 connection, current-thread runtime; {}",
+        cpus_allowed()
+    );
     println!(
         "{:<18} {:>12} {:>12} {:>10} {:>14} {:>14}",
         "scenario", "raw ns/op", "fork ns/op", "fork/raw", "raw blocks/op", "fork blocks/op"
@@ -503,5 +555,7 @@ fn main() {
             row.name, row.raw_ns, row.fork_ns, row.ratio, row.raw_blocks, row.fork_blocks
         );
     }
-    println!("fork/raw is the median of {ROUNDS} per-round ratios; blocks are allocations + reallocations, process-wide.");
+    println!(
+        "fork/raw is the median of {ROUNDS} per-round ratios; blocks are allocations + reallocations, process-wide."
+    );
 }

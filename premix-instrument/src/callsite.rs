@@ -34,9 +34,11 @@ pub const MODELS_PER_CALL_SITE: usize = 64;
 /// [`MODELS_PER_CALL_SITE`] models; it keeps label cardinality bounded.
 pub const OVERFLOW_MODEL: &str = "_other";
 
-/// The per-function state behind `#[instrument]`. Generated code creates one
-/// as a `static`; there is no other use for it.
-#[doc(hidden)]
+/// The per-function state behind `#[instrument]`: the `op` label and the
+/// counters of each model seen there. `#[instrument]` creates one as a
+/// `static`; code that instruments something the attribute cannot wrap (a
+/// stream, see [`InstrumentedStream`](crate::InstrumentedStream)) declares
+/// its own: `static ROWS: CallSite = CallSite::new("select");`.
 #[derive(Debug)]
 pub struct CallSite {
     op: &'static str,

@@ -84,7 +84,7 @@ pub use alloc::{
     CountingAlloc, SLOT_COUNT, counting_allocator_installed, process_stats, thread_stats,
 };
 pub use alloc_stats::{AllocStats, OpAllocations};
-pub use callsite::{MODELS_PER_CALL_SITE, OVERFLOW_MODEL};
+pub use callsite::{CallSite, MODELS_PER_CALL_SITE, OVERFLOW_MODEL};
 #[cfg(feature = "dhat")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dhat")))]
 pub use dhat_bridge::{DhatCountingAlloc, DhatTotals, dhat};
@@ -116,6 +116,7 @@ pub use premix_instrument_macros::instrument;
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
 pub use prometheus::{DEFAULT_LISTEN, PrometheusConfig, PrometheusExporter, install_prometheus};
+pub use scope::InstrumentedStream;
 pub use snapshot::{OpStats, Snapshot};
 
 /// Installs [`CountingAlloc`] over the system allocator as the global

@@ -237,3 +237,86 @@ fn the_assertion_message_names_the_op_and_both_numbers() {
         .expect("a formatted message");
     assert!(message.contains("one_box/scope_message"), "{message}");
 }
+
+/// Yields `Ok(Box)` items, then an `Err` if asked, then ends.
+struct Boxes {
+    left: u32,
+    then_error: bool,
+}
+
+impl futures_core::Stream for Boxes {
+    type Item = Result<Box<u32>, ()>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Self::Item>> {
+        if self.left > 0 {
+            self.left -= 1;
+            Poll::Ready(Some(Ok(Box::new(self.left))))
+        } else if self.then_error {
+            self.then_error = false;
+            Poll::Ready(Some(Err(())))
+        } else {
+            Poll::Ready(None)
+        }
+    }
+}
+
+fn drain<S: futures_core::Stream + Unpin>(stream: &mut S, items: usize) -> usize {
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut seen = 0;
+    while seen < items {
+        match std::pin::Pin::new(&mut *stream).poll_next(&mut cx) {
+            Poll::Ready(Some(_)) => seen += 1,
+            Poll::Ready(None) | Poll::Pending => break,
+        }
+    }
+    seen
+}
+
+#[test]
+fn streams_are_one_call_each_with_their_outcome() {
+    use premix_instrument::{CallSite, InstrumentedStream};
+    static ROWS: CallSite = CallSite::new("rows");
+    let is_error = |item: &Result<Box<u32>, ()>| item.is_err();
+    let before = Snapshot::take();
+
+    let mut ok = InstrumentedStream::new(
+        &ROWS,
+        "scope_stream",
+        Boxes {
+            left: 3,
+            then_error: false,
+        },
+        is_error,
+    );
+    assert_eq!(drain(&mut ok, usize::MAX), 3);
+    let mut failing = InstrumentedStream::new(
+        &ROWS,
+        "scope_stream",
+        Boxes {
+            left: 1,
+            then_error: true,
+        },
+        is_error,
+    );
+    assert_eq!(drain(&mut failing, usize::MAX), 2);
+    let mut abandoned = InstrumentedStream::new(
+        &ROWS,
+        "scope_stream",
+        Boxes {
+            left: 5,
+            then_error: false,
+        },
+        is_error,
+    );
+    assert_eq!(drain(&mut abandoned, 2), 2);
+    drop(abandoned);
+
+    let stats = Snapshot::take().since(&before);
+    let op = stats.expect("rows", "scope_stream");
+    assert_eq!((op.ok, op.errors, op.cancelled), (1, 1, 1));
+    // One box per Ok item polled: 3 + 1 + 2.
+    op.assert_blocks(6);
+}

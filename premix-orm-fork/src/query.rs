@@ -469,7 +469,19 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
                 }
             }
         };
-        rows.map(|row| row.and_then(|row| T::__decode(&row)))
+        let decoded = rows.map(|row| row.and_then(|row| T::__decode(&row)));
+        #[cfg(feature = "instrument")]
+        let decoded = {
+            // A stream is one `select` call, from its first poll to its end.
+            static STREAM: premix_instrument::CallSite = premix_instrument::CallSite::new("select");
+            premix_instrument::InstrumentedStream::new(
+                &STREAM,
+                Self::meta().table,
+                decoded,
+                |item: &Result<T, sqlx::Error>| item.is_err(),
+            )
+        };
+        decoded
     }
 
     fn update_values(

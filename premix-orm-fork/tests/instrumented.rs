@@ -37,6 +37,15 @@ async fn every_operation_is_counted() {
         .all()
         .await
         .unwrap();
+    {
+        use futures_util::TryStreamExt;
+        let streamed: Vec<User> = User::find_in_pool(&pool)
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(streamed.len(), 4);
+    }
     let _ = User::find_in_pool(&pool).filter_eq("nope", 1).all().await;
     User::find_in_pool(&pool)
         .filter_eq("id", 999)
@@ -54,8 +63,9 @@ async fn every_operation_is_counted() {
     stats.expect("find_by_id", "users").assert_calls(3);
     // One builder update and one model update.
     stats.expect("update", "users").assert_calls(2);
-    // The unknown column is refused before any query runs: not a call.
-    stats.expect("select", "users").assert_calls(1);
+    // all() and stream(); the unknown column is refused before any query
+    // runs, so it is not a call.
+    stats.expect("select", "users").assert_calls(2);
     stats.expect("eager_load", "users").assert_calls(1);
     stats.expect("delete", "users").assert_calls(1);
     let ghost = stats.expect("find_by_id", "ghosts");
