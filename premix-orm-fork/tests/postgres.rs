@@ -150,3 +150,33 @@ async fn static_queries_run() {
     };
     static_queries(&pool).await;
 }
+
+/// One model, both backends, one process: each backend gets its own SQL
+/// (placeholders `?` vs `$n`) from the same per-model cache.
+#[tokio::test]
+async fn both_backends_in_one_process() {
+    let Some(pg) = fresh("both_backends").await else {
+        return;
+    };
+    let sqlite = premix_orm_fork::Premix::smart_sqlite_pool("sqlite::memory:")
+        .await
+        .unwrap();
+    sync_all(&sqlite).await;
+    for round in 0..2 {
+        let mut on_sqlite = user(&format!("lite{round}"), 20);
+        on_sqlite.save(&sqlite).await.unwrap();
+        let mut on_pg = user(&format!("pg{round}"), 30);
+        on_pg.save(&pg).await.unwrap();
+        let lite = User::find_by_id(&sqlite, on_sqlite.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let post = User::find_by_id(&pg, on_pg.id).await.unwrap().unwrap();
+        assert_eq!(
+            (lite.name.as_str(), post.name.as_str()),
+            (on_sqlite.name.as_str(), on_pg.name.as_str())
+        );
+    }
+    assert!(sql_text(&sqlite).contains("name = ? AND"));
+    assert!(sql_text(&pg).contains("name = $1 AND"));
+}
