@@ -2,38 +2,25 @@
 //! and the allocations charged to the op are exactly what the calls made,
 //! although tasks move between worker threads between polls.
 
-use std::future::Future;
 use std::hint::black_box;
-use std::task::Poll;
 
 use premix_instrument::{Snapshot, instrument};
+
+mod support;
+
+use support::yield_once;
 
 premix_instrument::install_counting_allocator!();
 
 const TASKS: u64 = 1000;
 const CALLS_PER_TASK: u64 = 100;
 
-/// Wakes itself and returns `Pending` once, so the task can be picked up by
-/// another worker for the next poll. Allocates nothing.
-fn reschedule() -> impl Future<Output = ()> {
-    let mut yielded = false;
-    std::future::poll_fn(move |cx| {
-        if yielded {
-            Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    })
-}
-
 /// Allocates `boxes` boxes of 16 bytes, half before and half after a
 /// reschedule.
 #[instrument(op = "work", model = "concurrency")]
 async fn work(boxes: u64) -> u64 {
     let before: Vec<Box<[u8; 16]>> = (0..boxes / 2).map(|_| Box::new([1; 16])).collect();
-    reschedule().await;
+    yield_once().await;
     let after: Vec<Box<[u8; 16]>> = (boxes / 2..boxes).map(|_| Box::new([2; 16])).collect();
     black_box((&before, &after));
     before.len() as u64 + after.len() as u64

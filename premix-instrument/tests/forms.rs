@@ -7,22 +7,14 @@
 use std::fmt::Display;
 use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use premix_instrument::{Snapshot, instrument};
 
-premix_instrument::install_counting_allocator!();
+mod support;
 
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-    }
-}
+use support::block_on;
+
+premix_instrument::install_counting_allocator!();
 
 fn assert_send<T: Send>(value: T) -> T {
     value

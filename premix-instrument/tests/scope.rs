@@ -12,34 +12,11 @@ use std::task::{Context, Poll, Waker};
 
 use premix_instrument::{Snapshot, instrument};
 
+mod support;
+
+use support::{block_on, yield_once};
+
 premix_instrument::install_counting_allocator!();
-
-/// Polls a future to completion on this thread; none of these futures wait on
-/// anything but themselves.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-    }
-}
-
-/// Returns `Pending` once, so the surrounding future is polled twice.
-async fn yield_once() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    })
-    .await;
-}
 
 #[instrument(op = "load", model = "scope_async")]
 async fn allocate_across_polls(boxes: usize) -> usize {
