@@ -22,7 +22,9 @@ use std::time::Duration;
 use metrics::{Counter, Histogram};
 
 use crate::Outcome;
+use crate::alloc::exclude_from_attribution;
 use crate::alloc_stats::{AtomicOpAllocations, OpAllocations};
+use crate::cache::{CacheCounters, SqlCacheResult, StmtCacheResult};
 use crate::latency::LatencyHistogram;
 use crate::names::{self, label};
 
@@ -57,21 +59,62 @@ impl CallSite {
         }
     }
 
+    /// Counts one prepared-statement cache lookup of this operation on
+    /// `model`, and `evictions` statements the cache dropped meanwhile.
+    pub fn record_stmt_cache(&self, model: &'static str, result: StmtCacheResult, evictions: u64) {
+        exclude_from_attribution(|| {
+            self.counters(model)
+                .cache
+                .record_stmt(self.op, model, result, evictions);
+        });
+    }
+
+    /// Counts one SQL-text cache lookup of this operation on `model`.
+    pub fn record_sql_cache(&self, model: &'static str, result: SqlCacheResult) {
+        exclude_from_attribution(|| {
+            self.counters(model)
+                .cache
+                .record_sql(self.op, model, result);
+        });
+    }
+
     /// The counters for `model`, registering them on first use.
     pub(crate) fn counters(&self, model: &'static str) -> &'static OpCounters {
-        for slot in &self.models {
-            // A racing first call may fill this slot with another model; then
-            // the search simply moves on.
-            let counters = *slot.get_or_init(|| OpCounters::register(self.op, model));
-            // Labels are usually the same `&'static str` every call: compare
-            // the pointers before the bytes.
-            if std::ptr::eq(counters.model, model) || counters.model == model {
-                return counters;
-            }
-        }
-        self.overflow
-            .get_or_init(|| OpCounters::register(self.op, OVERFLOW_MODEL))
+        find_or_register(
+            &self.models,
+            &self.overflow,
+            |c| same_label(c.model, model),
+            |m| OpCounters::register(self.op, m.unwrap_or(model)),
+        )
     }
+}
+
+/// Labels are usually the same `&'static str` every call: compare the
+/// pointers before the bytes.
+pub(crate) fn same_label(a: &'static str, b: &'static str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
+/// Finds the slot whose counters `matches`, registering new ones in the first
+/// empty slot; once every slot is taken, everything else shares `overflow`,
+/// registered with the model [`OVERFLOW_MODEL`] (`register` gets
+/// `Some(OVERFLOW_MODEL)` then, `None` otherwise). No lock, no allocation
+/// after registration.
+pub(crate) fn find_or_register<T: 'static>(
+    slots: &[OnceLock<&'static T>],
+    overflow: &OnceLock<&'static T>,
+    matches: impl Fn(&T) -> bool,
+    register: impl Fn(Option<&'static str>) -> &'static T,
+) -> &'static T {
+    for slot in slots {
+        // A racing first call may fill this slot with another key; then the
+        // search simply moves on.
+        let counters = *slot.get_or_init(|| register(None));
+        if matches(counters) {
+            return counters;
+        }
+    }
+    overflow.get_or_init(|| register(Some(OVERFLOW_MODEL)))
 }
 
 /// Counters of one (op, model): in-process totals for the snapshot, and the
@@ -83,6 +126,7 @@ pub(crate) struct OpCounters {
     calls: [AtomicU64; 3],
     allocations: AtomicOpAllocations,
     pub(crate) latency: LatencyHistogram,
+    pub(crate) cache: CacheCounters,
     exported: ExportedHandles,
 }
 
@@ -121,6 +165,7 @@ impl OpCounters {
             calls: [const { AtomicU64::new(0) }; 3],
             allocations: AtomicOpAllocations::new(),
             latency: LatencyHistogram::new(),
+            cache: CacheCounters::new(),
             exported,
         }));
         REGISTRY

@@ -64,12 +64,14 @@
 #[allow(unsafe_code)]
 mod alloc;
 mod alloc_stats;
+mod cache;
 mod callsite;
 #[cfg(feature = "dhat")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dhat")))]
 mod dhat_bridge;
 mod error;
 mod latency;
+pub mod locality;
 mod measure;
 pub mod names;
 mod outcome;
@@ -84,6 +86,7 @@ pub use alloc::{
     CountingAlloc, SLOT_COUNT, counting_allocator_installed, process_stats, thread_stats,
 };
 pub use alloc_stats::{AllocStats, OpAllocations};
+pub use cache::{SqlCacheResult, SqlCacheStats, StmtCacheResult, StmtCacheStats};
 pub use callsite::{CallSite, MODELS_PER_CALL_SITE, OVERFLOW_MODEL};
 #[cfg(feature = "dhat")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dhat")))]
@@ -116,8 +119,8 @@ pub use premix_instrument_macros::instrument;
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
 pub use prometheus::{DEFAULT_LISTEN, PrometheusConfig, PrometheusExporter, install_prometheus};
-pub use scope::InstrumentedStream;
-pub use snapshot::{OpStats, Snapshot};
+pub use scope::{Cost, InstrumentedStream, Measured};
+pub use snapshot::{CacheScore, OpCacheScore, OpStats, Snapshot};
 
 /// Installs [`CountingAlloc`] over the system allocator as the global
 /// allocator. Use it once, in the binary (or test binary) crate.

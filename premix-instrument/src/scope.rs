@@ -27,7 +27,7 @@ use quanta::Instant;
 
 use crate::alloc::{attributable_thread_stats, exclude_from_attribution};
 use crate::callsite::CallSite;
-use crate::{AllocStats, Outcome};
+use crate::{AllocStats, OpAllocations, Outcome};
 
 /// One call in progress: what it has been charged so far, and whether it has
 /// been recorded. Dropped unrecorded, it records itself as cancelled (or as an
@@ -226,6 +226,67 @@ where
             Poll::Pending => {}
         }
         poll
+    }
+}
+
+/// What a [`Measured`] future cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cost {
+    /// Allocations made on the polling thread during its polls.
+    pub allocations: OpAllocations,
+    /// Wall time from the first poll to completion.
+    pub elapsed: std::time::Duration,
+}
+
+pin_project! {
+    /// A future measured on its own, with the same per-poll windows as an
+    /// instrumented call, returning its output with its [`Cost`]. For costs
+    /// an ORM records itself, such as one eager load per relation and
+    /// strategy.
+    #[must_use = "futures do nothing unless polled"]
+    #[derive(Debug)]
+    pub struct Measured<F> {
+        #[pin]
+        inner: F,
+        started: Option<Instant>,
+        allocations: AllocStats,
+    }
+}
+
+impl<F: Future> Measured<F> {
+    /// Measures `inner`.
+    pub const fn new(inner: F) -> Self {
+        Self {
+            inner,
+            started: None,
+            allocations: AllocStats {
+                allocations: 0,
+                reallocations: 0,
+                deallocations: 0,
+                allocated_bytes: 0,
+                deallocated_bytes: 0,
+            },
+        }
+    }
+}
+
+impl<F: Future> Future for Measured<F> {
+    type Output = (F::Output, Cost);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let started = *this.started.get_or_insert_with(Instant::now);
+        let poll = {
+            let _window = Window::open(this.allocations);
+            this.inner.poll(cx)
+        };
+        poll.map(|output| {
+            let cost = Cost {
+                allocations: (*this.allocations).into(),
+                elapsed: started.elapsed(),
+            };
+            (output, cost)
+        })
     }
 }
 

@@ -9,8 +9,10 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::cache::{SqlCacheStats, StmtCacheStats};
 use crate::callsite::registered;
 use crate::latency::Latency;
+use crate::locality::{self, EagerStats};
 use crate::{OpAllocations, Outcome};
 
 /// Everything counted for one (op, model).
@@ -31,6 +33,10 @@ pub struct OpStats {
     pub allocations: OpAllocations,
     /// Latency distribution, first poll to completion.
     pub latency: Latency,
+    /// Prepared-statement cache lookups.
+    pub stmt_cache: StmtCacheStats,
+    /// SQL-text cache lookups.
+    pub sql_cache: SqlCacheStats,
 }
 
 impl OpStats {
@@ -140,10 +146,39 @@ impl OpStats {
     }
 }
 
+/// The cache efficiency score: statement-cache and SQL-cache hit ratios per
+/// (op, model) and overall, over whatever window the snapshot covers (take
+/// it from [`Snapshot::since`] for a window). The Prometheus recording rules
+/// use the same definitions: hits / (hits + misses + ambiguous) for
+/// statements, hits / (hits + misses) for SQL text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CacheScore {
+    /// One entry per (op, model) with any cache lookup.
+    pub ops: Vec<OpCacheScore>,
+    /// Statement-cache hit ratio over every op.
+    pub stmt_hit_ratio: Option<f64>,
+    /// SQL-cache hit ratio over every op.
+    pub sql_hit_ratio: Option<f64>,
+}
+
+/// The cache score of one (op, model).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpCacheScore {
+    /// The `op` label.
+    pub op: &'static str,
+    /// The `model` label.
+    pub model: &'static str,
+    /// Statement-cache hit ratio, if there were prepared lookups.
+    pub stmt_hit_ratio: Option<f64>,
+    /// SQL-cache hit ratio, if there were lookups.
+    pub sql_hit_ratio: Option<f64>,
+}
+
 /// A reading of every (op, model) counted so far.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
     ops: Vec<OpStats>,
+    eager: Vec<EagerStats>,
 }
 
 impl Snapshot {
@@ -161,6 +196,8 @@ impl Snapshot {
                 cancelled: counters.calls(Outcome::Cancelled),
                 allocations: counters.allocations(),
                 latency: counters.latency.snapshot(),
+                stmt_cache: counters.cache.stmt(),
+                sql_cache: counters.cache.sql(),
             };
             // Several call sites may share one (op, model); merge them.
             match ops
@@ -172,13 +209,35 @@ impl Snapshot {
             }
         }
         ops.sort_by(|a, b| (a.op, a.model).cmp(&(b.op, b.model)));
-        Self { ops }
+        Self {
+            ops,
+            eager: locality::snapshot(),
+        }
     }
 
     /// Every (op, model), sorted by op then model.
     #[must_use]
     pub fn ops(&self) -> &[OpStats] {
         &self.ops
+    }
+
+    /// Eager loads per (model, relation, strategy), sorted.
+    #[must_use]
+    pub fn eager(&self) -> &[EagerStats] {
+        &self.eager
+    }
+
+    /// The eager loads of one (model, relation, strategy), if any.
+    #[must_use]
+    pub fn eager_loads(
+        &self,
+        model: &str,
+        relation: &str,
+        strategy: locality::Strategy,
+    ) -> Option<&EagerStats> {
+        self.eager
+            .iter()
+            .find(|e| e.model == model && e.relation == relation && e.strategy == strategy)
     }
 
     /// The stats of one (op, model), if it was ever called.
@@ -203,6 +262,33 @@ impl Snapshot {
         })
     }
 
+    /// The cache efficiency score of this snapshot.
+    #[must_use]
+    pub fn cache_score(&self) -> CacheScore {
+        let mut stmt = StmtCacheStats::default();
+        let mut sql = SqlCacheStats::default();
+        let ops = self
+            .ops
+            .iter()
+            .filter(|s| s.stmt_cache.lookups() > 0 || s.sql_cache.lookups() > 0)
+            .map(|s| {
+                stmt.merge(&s.stmt_cache);
+                sql.merge(&s.sql_cache);
+                OpCacheScore {
+                    op: s.op,
+                    model: s.model,
+                    stmt_hit_ratio: s.stmt_cache.hit_ratio(),
+                    sql_hit_ratio: s.sql_cache.hit_ratio(),
+                }
+            })
+            .collect();
+        CacheScore {
+            ops,
+            stmt_hit_ratio: stmt.hit_ratio(),
+            sql_hit_ratio: sql.hit_ratio(),
+        }
+    }
+
     /// What happened after `earlier` was taken. Ops with no new calls are
     /// left out.
     #[must_use]
@@ -214,9 +300,19 @@ impl Snapshot {
                 Some(then) => now.since(then),
                 None => now.clone(),
             })
-            .filter(|s| s.calls() > 0)
+            .filter(|s| s.calls() > 0 || s.stmt_cache.lookups() > 0 || s.sql_cache.lookups() > 0)
             .collect();
-        Self { ops }
+        let eager = self
+            .eager
+            .iter()
+            .map(|now| {
+                now.since(earlier.eager.iter().find(|e| {
+                    (e.model, e.relation, e.strategy) == (now.model, now.relation, now.strategy)
+                }))
+            })
+            .filter(|e| e.loads() > 0)
+            .collect();
+        Self { ops, eager }
     }
 }
 
@@ -227,6 +323,8 @@ impl OpStats {
         self.cancelled += other.cancelled;
         self.allocations += other.allocations;
         self.latency.merge(&other.latency);
+        self.stmt_cache.merge(&other.stmt_cache);
+        self.sql_cache.merge(&other.sql_cache);
     }
 
     fn since(&self, earlier: &Self) -> Self {
@@ -238,6 +336,8 @@ impl OpStats {
             cancelled: self.cancelled.saturating_sub(earlier.cancelled),
             allocations: self.allocations.since(&earlier.allocations),
             latency: self.latency.since(&earlier.latency),
+            stmt_cache: self.stmt_cache.since(&earlier.stmt_cache),
+            sql_cache: self.sql_cache.since(&earlier.sql_cache),
         }
     }
 }

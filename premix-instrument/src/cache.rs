@@ -1,0 +1,285 @@
+//! Cache lookups per (op, model): the database connection's
+//! prepared-statement cache, and the ORM's own SQL-text cache.
+//!
+//! The ORM decides what each lookup was (it holds the connection and its
+//! SQL cache) and reports it through [`CallSite::record_stmt_cache`] and
+//! [`CallSite::record_sql_cache`](crate::CallSite::record_sql_cache); this
+//! module only counts. Like every bookkeeping step, recording is excluded
+//! from allocation attribution.
+//!
+//! [`CallSite::record_stmt_cache`]: crate::CallSite::record_stmt_cache
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use metrics::Counter;
+
+use crate::names::{self, label};
+
+/// What one prepared-statement cache lookup was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StmtCacheResult {
+    /// The statement was already prepared on the connection.
+    Hit,
+    /// The statement was prepared now (and cached).
+    Miss,
+    /// The cache was full and its size did not change: a hit, or a miss that
+    /// evicted another statement; the driver does not say which. Counted
+    /// apart rather than guessed.
+    Ambiguous,
+    /// The query ran unprepared (`.persistent(false)`): no lookup at all.
+    Unprepared,
+}
+
+impl StmtCacheResult {
+    /// All results, in label order.
+    pub const ALL: [Self; 4] = [Self::Hit, Self::Miss, Self::Ambiguous, Self::Unprepared];
+
+    /// The `result` label value.
+    #[must_use]
+    pub const fn as_label(self) -> &'static str {
+        match self {
+            Self::Hit => "hit",
+            Self::Miss => "miss",
+            Self::Ambiguous => "ambiguous",
+            Self::Unprepared => "unprepared",
+        }
+    }
+}
+
+/// What one SQL-text cache lookup was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SqlCacheResult {
+    /// The text was built earlier and reused.
+    Hit,
+    /// The text was built now.
+    Miss,
+}
+
+impl SqlCacheResult {
+    /// The `result` label value.
+    #[must_use]
+    pub const fn as_label(self) -> &'static str {
+        match self {
+            Self::Hit => "hit",
+            Self::Miss => "miss",
+        }
+    }
+}
+
+/// Statement-cache counts of one (op, model).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StmtCacheStats {
+    /// Lookups that found the statement prepared.
+    pub hits: u64,
+    /// Lookups that prepared it.
+    pub misses: u64,
+    /// Lookups on a full cache that could not be told apart.
+    pub ambiguous: u64,
+    /// Queries that ran unprepared.
+    pub unprepared: u64,
+    /// Statements the connection's cache dropped to make room, when seen.
+    pub evictions: u64,
+}
+
+impl StmtCacheStats {
+    /// Prepared lookups: hits, misses and ambiguous ones.
+    #[must_use]
+    pub const fn lookups(&self) -> u64 {
+        self.hits + self.misses + self.ambiguous
+    }
+
+    /// Hits over prepared lookups (ambiguous ones count as not hits, so the
+    /// ratio is a lower bound); `None` without lookups.
+    #[must_use]
+    pub fn hit_ratio(&self) -> Option<f64> {
+        let lookups = self.lookups();
+        (lookups > 0).then(|| self.hits as f64 / lookups as f64)
+    }
+
+    pub(crate) const fn since(&self, earlier: &Self) -> Self {
+        Self {
+            hits: self.hits.saturating_sub(earlier.hits),
+            misses: self.misses.saturating_sub(earlier.misses),
+            ambiguous: self.ambiguous.saturating_sub(earlier.ambiguous),
+            unprepared: self.unprepared.saturating_sub(earlier.unprepared),
+            evictions: self.evictions.saturating_sub(earlier.evictions),
+        }
+    }
+
+    pub(crate) fn merge(&mut self, other: &Self) {
+        self.hits += other.hits;
+        self.misses += other.misses;
+        self.ambiguous += other.ambiguous;
+        self.unprepared += other.unprepared;
+        self.evictions += other.evictions;
+    }
+}
+
+/// SQL-text cache counts of one (op, model).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SqlCacheStats {
+    /// Lookups that reused text.
+    pub hits: u64,
+    /// Lookups that built it.
+    pub misses: u64,
+}
+
+impl SqlCacheStats {
+    /// All lookups.
+    #[must_use]
+    pub const fn lookups(&self) -> u64 {
+        self.hits + self.misses
+    }
+
+    /// Hits over lookups; `None` without lookups.
+    #[must_use]
+    pub fn hit_ratio(&self) -> Option<f64> {
+        let lookups = self.lookups();
+        (lookups > 0).then(|| self.hits as f64 / lookups as f64)
+    }
+
+    pub(crate) const fn since(&self, earlier: &Self) -> Self {
+        Self {
+            hits: self.hits.saturating_sub(earlier.hits),
+            misses: self.misses.saturating_sub(earlier.misses),
+        }
+    }
+
+    pub(crate) fn merge(&mut self, other: &Self) {
+        self.hits += other.hits;
+        self.misses += other.misses;
+    }
+}
+
+/// Live cache counters of one (op, model), with their exported handles
+/// registered on first use (so ops without caches export no cache series).
+#[derive(Debug)]
+pub(crate) struct CacheCounters {
+    stmt: [AtomicU64; 4],
+    evictions: AtomicU64,
+    sql: [AtomicU64; 2],
+    exported: OnceLock<CacheHandles>,
+}
+
+#[derive(Debug)]
+struct CacheHandles {
+    stmt: [Counter; 4],
+    evictions: Counter,
+    sql: [Counter; 2],
+}
+
+impl CacheHandles {
+    fn register(op: &'static str, model: &'static str) -> Self {
+        Self {
+            stmt: StmtCacheResult::ALL.map(|result| {
+                metrics::counter!(
+                    names::STMT_CACHE_LOOKUPS_TOTAL,
+                    label::OP => op,
+                    label::MODEL => model,
+                    label::RESULT => result.as_label(),
+                )
+            }),
+            evictions: metrics::counter!(names::STMT_CACHE_EVICTIONS_TOTAL, label::OP => op, label::MODEL => model),
+            sql: [SqlCacheResult::Hit, SqlCacheResult::Miss].map(|result| {
+                metrics::counter!(
+                    names::SQL_CACHE_LOOKUPS_TOTAL,
+                    label::OP => op,
+                    label::MODEL => model,
+                    label::RESULT => result.as_label(),
+                )
+            }),
+        }
+    }
+}
+
+impl CacheCounters {
+    pub(crate) const fn new() -> Self {
+        Self {
+            stmt: [const { AtomicU64::new(0) }; 4],
+            evictions: AtomicU64::new(0),
+            sql: [const { AtomicU64::new(0) }; 2],
+            exported: OnceLock::new(),
+        }
+    }
+
+    fn handles(&self, op: &'static str, model: &'static str) -> &CacheHandles {
+        self.exported
+            .get_or_init(|| CacheHandles::register(op, model))
+    }
+
+    pub(crate) fn record_stmt(
+        &self,
+        op: &'static str,
+        model: &'static str,
+        result: StmtCacheResult,
+        evictions: u64,
+    ) {
+        let index = result as usize;
+        self.stmt[index].fetch_add(1, Ordering::Relaxed);
+        let handles = self.handles(op, model);
+        handles.stmt[index].increment(1);
+        if evictions > 0 {
+            self.evictions.fetch_add(evictions, Ordering::Relaxed);
+            handles.evictions.increment(evictions);
+        }
+    }
+
+    pub(crate) fn record_sql(&self, op: &'static str, model: &'static str, result: SqlCacheResult) {
+        let index = result as usize;
+        self.sql[index].fetch_add(1, Ordering::Relaxed);
+        self.handles(op, model).sql[index].increment(1);
+    }
+
+    pub(crate) fn stmt(&self) -> StmtCacheStats {
+        let [hits, misses, ambiguous, unprepared] =
+            self.stmt.each_ref().map(|c| c.load(Ordering::Relaxed));
+        StmtCacheStats {
+            hits,
+            misses,
+            ambiguous,
+            unprepared,
+            evictions: self.evictions.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn sql(&self) -> SqlCacheStats {
+        SqlCacheStats {
+            hits: self.sql[0].load(Ordering::Relaxed),
+            misses: self.sql[1].load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_follow_the_definitions() {
+        let stmt = StmtCacheStats {
+            hits: 6,
+            misses: 1,
+            ambiguous: 1,
+            unprepared: 5,
+            evictions: 0,
+        };
+        assert_eq!(stmt.lookups(), 8);
+        assert_eq!(stmt.hit_ratio(), Some(0.75));
+        assert_eq!(StmtCacheStats::default().hit_ratio(), None);
+        let sql = SqlCacheStats { hits: 3, misses: 1 };
+        assert_eq!(sql.hit_ratio(), Some(0.75));
+    }
+
+    #[test]
+    fn labels_are_the_closed_set() {
+        let labels: Vec<_> = StmtCacheResult::ALL.iter().map(|r| r.as_label()).collect();
+        assert_eq!(labels, ["hit", "miss", "ambiguous", "unprepared"]);
+        assert!(
+            StmtCacheResult::ALL
+                .iter()
+                .enumerate()
+                .all(|(i, r)| *r as usize == i)
+        );
+    }
+}
