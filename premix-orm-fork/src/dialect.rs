@@ -83,6 +83,14 @@ pub trait SqlDialect: Database + sqlx::database::HasStatementCache {
         query: DbQuery<'q, Self>,
     ) -> BoxStream<'c, Result<Self::Row, sqlx::Error>>;
 
+    /// Waits until the connection's statement-cache size reflects every
+    /// statement it has run. SQLite's driver updates it on its worker thread
+    /// after sending the rows, so this is a round trip there; on PostgreSQL
+    /// the size is exact as soon as a query completes.
+    fn settle_statement_cache<'c>(
+        conn: &'c mut Self::Connection,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c;
+
     /// Streams a query's rows from a pool (a connection is held for the
     /// stream's lifetime).
     fn fetch_from_pool<'p, 'q: 'p>(
@@ -167,6 +175,12 @@ impl SqlDialect for sqlx::Sqlite {
         result.rows_affected()
     }
 
+    fn settle_statement_cache<'c>(
+        conn: &'c mut sqlx::SqliteConnection,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c {
+        sqlx::Connection::ping(conn)
+    }
+
     concrete_execution!(sqlx::Sqlite);
 }
 
@@ -204,6 +218,12 @@ impl SqlDialect for sqlx::Postgres {
 
     fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
         result.rows_affected()
+    }
+
+    fn settle_statement_cache<'c>(
+        _conn: &'c mut sqlx::PgConnection,
+    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c {
+        std::future::ready(Ok(()))
     }
 
     concrete_execution!(sqlx::Postgres);

@@ -105,26 +105,27 @@ impl ParentIndex {
     }
 }
 
-/// Loads `relation` into every parent.
+/// Loads `relation` into every parent; returns the number of child queries
+/// it ran.
 pub(crate) async fn load<DB: SqlDialect, P: Model<DB>>(
     parents: &mut [P],
     relation: &str,
     conn: &mut DB::Connection,
     options: EagerOptions,
-) -> Result<(), sqlx::Error> {
-    if P::__load_relation(parents, relation, conn, options).await? {
-        Ok(())
-    } else {
-        Err(sqlx::Error::InvalidArgument(format!(
-            "unknown relation `{relation}` on model `{}`",
-            P::__meta().table
-        )))
-    }
+) -> Result<u64, sqlx::Error> {
+    P::__load_relation(parents, relation, conn, options)
+        .await?
+        .ok_or_else(|| {
+            sqlx::Error::InvalidArgument(format!(
+                "unknown relation `{relation}` on model `{}`",
+                P::__meta().table
+            ))
+        })
 }
 
 /// Loads a `#[has_many]` relation: children of type `C` whose
 /// `foreign_key` column holds a parent's id go into `slot(parent)`. Called
-/// by derived code.
+/// by derived code; returns the number of child queries run.
 #[cfg_attr(
     feature = "instrument",
     premix_instrument::instrument(op = "eager_load", model = <P as Model<DB>>::__meta().table)
@@ -132,10 +133,11 @@ pub(crate) async fn load<DB: SqlDialect, P: Model<DB>>(
 pub async fn load_has_many<DB, P, C>(
     parents: &mut [P],
     conn: &mut DB::Connection,
+    relation: &'static str,
     foreign_key: &'static str,
     slot: fn(&mut P) -> &mut Option<Vec<C>>,
     options: EagerOptions,
-) -> Result<Grouping, sqlx::Error>
+) -> Result<u64, sqlx::Error>
 where
     DB: SqlDialect,
     P: Model<DB>,
@@ -154,51 +156,81 @@ where
         })?;
 
     let grouping = Grouping::for_parents(parents.len(), options);
-    let index = ParentIndex::new::<DB, P>(parents, grouping);
-    for parent in parents.iter_mut() {
-        *slot(parent) = Some(Vec::new());
-    }
-
-    for chunk in index.sorted.chunks(MAX_IN_LIST.min(DB::MAX_BIND_PARAMS)) {
-        let arity = padded_arity(chunk.len());
-        let shape = Shape {
-            backend: DB::BACKEND,
-            statement: Statement::Select,
-            filters: smallvec![FilterShape {
-                column: fk_column,
-                op: FilterOp::In,
-                arity: u32::try_from(arity).unwrap_or(u32::MAX),
-            }],
-            limit: false,
-            offset: false,
-            include_deleted: false,
-        };
-        let (text, _lookup) = child_meta
-            .sql
-            .shape(&shape, || sql::shaped::<DB>(child_meta, &shape));
-        let mut query = sqlx::query(text);
-        for &(id, _) in chunk {
-            query = DB::bind_value(query, BindValue::Int(id));
+    let parent_count = parents.len();
+    let work = async {
+        let index = ParentIndex::new::<DB, P>(parents, grouping);
+        for parent in parents.iter_mut() {
+            *slot(parent) = Some(Vec::new());
         }
-        let last = chunk.last().map_or(0, |&(id, _)| id);
-        for _ in chunk.len()..arity {
-            query = DB::bind_value(query, BindValue::Int(last));
-        }
-        let mut rows = DB::fetch(&mut *conn, query);
-        while let Some(row) = rows.try_next().await? {
-            let child = C::__decode(&row)?;
-            let Some(parent) = child
-                .__foreign_key(foreign_key)
-                .and_then(|fk| index.find(fk))
-            else {
-                continue;
+        let mut queries = 0_u64;
+        let mut children_found = 0_u64;
+        for chunk in index.sorted.chunks(MAX_IN_LIST.min(DB::MAX_BIND_PARAMS)) {
+            let arity = padded_arity(chunk.len());
+            let shape = Shape {
+                backend: DB::BACKEND,
+                statement: Statement::Select,
+                filters: smallvec![FilterShape {
+                    column: fk_column,
+                    op: FilterOp::In,
+                    arity: u32::try_from(arity).unwrap_or(u32::MAX),
+                }],
+                limit: false,
+                offset: false,
+                include_deleted: false,
             };
-            if let Some(children) = slot(&mut parents[parent]) {
-                children.push(child);
+            let (text, _lookup) = child_meta
+                .sql
+                .shape(&shape, || sql::shaped::<DB>(child_meta, &shape));
+            #[cfg(feature = "instrument")]
+            crate::observe::sql_lookup(&crate::observe::EAGER_LOAD, P::__meta().table, _lookup);
+            let mut query = sqlx::query(text);
+            for &(id, _) in chunk {
+                query = DB::bind_value(query, BindValue::Int(id));
+            }
+            let last = chunk.last().map_or(0, |&(id, _)| id);
+            for _ in chunk.len()..arity {
+                query = DB::bind_value(query, BindValue::Int(last));
+            }
+            queries += 1;
+            let mut rows = DB::fetch(&mut *conn, query);
+            while let Some(row) = rows.try_next().await? {
+                let child = C::__decode(&row)?;
+                let Some(parent) = child
+                    .__foreign_key(foreign_key)
+                    .and_then(|fk| index.find(fk))
+                else {
+                    continue;
+                };
+                if let Some(children) = slot(&mut parents[parent]) {
+                    children.push(child);
+                    children_found += 1;
+                }
             }
         }
-    }
-    Ok(grouping)
+        Ok::<_, sqlx::Error>((queries, children_found))
+    };
+    #[cfg(not(feature = "instrument"))]
+    let (queries, _children) = work.await?;
+    #[cfg(feature = "instrument")]
+    let (queries, _children) = {
+        use premix_instrument::locality::{EagerLoad, Strategy};
+        let (result, cost) = premix_instrument::Measured::new(work).await;
+        let (queries, children) = result?;
+        let strategy = match grouping {
+            Grouping::Vec => Strategy::Vec,
+            Grouping::HashMap => Strategy::HashMap,
+        };
+        let load = EagerLoad {
+            parents: parent_count as u64,
+            children,
+            cost,
+        };
+        crate::observe::EAGER.record(P::__meta().table, relation, strategy, load);
+        (queries, children)
+    };
+    // Both feed only the locality counters.
+    let _ = (relation, parent_count);
+    Ok(queries)
 }
 
 #[cfg(test)]

@@ -68,6 +68,8 @@ mod eager;
 mod executor;
 mod meta;
 mod model;
+#[cfg(feature = "instrument")]
+mod observe;
 mod ops;
 mod query;
 mod schema;
@@ -80,6 +82,9 @@ pub use eager::{DEFAULT_VEC_GROUPING_MAX_PARENTS, EagerOptions, Grouping};
 pub use executor::{Executor, IntoExecutor};
 pub use meta::{BelongsToMeta, ColumnMeta, ColumnType, ModelMeta, SqlCache, SqlLookup};
 pub use model::{Model, ModelHooks, ModelValidation, Relation, UpdateResult, ValidationError};
+#[cfg(feature = "instrument")]
+#[cfg_attr(docsrs, doc(cfg(feature = "instrument")))]
+pub use observe::set_statement_cache_capacity;
 pub use premix_orm_fork_macros::{Model, premix_query};
 pub use query::{Include, QueryBuilder};
 pub use schema::Premix;

@@ -148,15 +148,15 @@ pub trait Model<DB: SqlDialect>:
     #[doc(hidden)]
     fn __foreign_key(&self, column: &str) -> Option<i64>;
 
-    /// Loads relation `relation` into `parents`; `Ok(false)` when the model
-    /// has no such relation.
+    /// Loads relation `relation` into `parents` and returns the number of
+    /// child queries it ran; `Ok(None)` when the model has no such relation.
     #[doc(hidden)]
     fn __load_relation<'c>(
         parents: &'c mut [Self],
         relation: &'c str,
         conn: &'c mut DB::Connection,
         options: EagerOptions,
-    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + 'c;
+    ) -> impl Future<Output = Result<Option<u64>, sqlx::Error>> + Send + 'c;
 
     /// The table's name.
     fn table_name() -> &'static str {

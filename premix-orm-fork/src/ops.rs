@@ -3,20 +3,26 @@
 //! the `instrument` feature is on.
 //!
 //! An operation's measured window is the statement on its connection; taking
-//! a connection from the pool happens just before it, in the caller.
+//! a connection from the pool happens just before it, and, with
+//! `instrument` on, reading the connection's statement cache just before
+//! and after it (see `observe`).
 
 use crate::dialect::SqlDialect;
 use crate::executor::Executor;
-use crate::meta::ModelMeta;
+use crate::meta::{ModelMeta, SqlLookup};
 use crate::model::{Model, UpdateResult};
+#[cfg(feature = "instrument")]
+use crate::observe::{self, StmtWatch};
 use crate::sql::{self, FixedSql};
 use crate::value::BindValue;
 
 /// The SQL of a fixed-shape statement, built on first use per backend.
-fn fixed_sql<DB: SqlDialect>(meta: &'static ModelMeta, which: FixedSql) -> &'static str {
+fn fixed_sql<DB: SqlDialect>(
+    meta: &'static ModelMeta,
+    which: FixedSql,
+) -> (&'static str, SqlLookup) {
     meta.sql
         .fixed::<DB>(which, || sql::fixed::<DB>(meta, which))
-        .0
 }
 
 pub(crate) async fn find_by_id<DB: SqlDialect, T: Model<DB>>(
@@ -24,7 +30,14 @@ pub(crate) async fn find_by_id<DB: SqlDialect, T: Model<DB>>(
     id: i64,
 ) -> Result<Option<T>, sqlx::Error> {
     let mut conn = executor.acquire().await?;
-    find_by_id_on::<DB, T>(&mut conn, id).await
+    #[cfg(feature = "instrument")]
+    let watch = StmtWatch::start::<DB>(&conn, true);
+    let found = find_by_id_on::<DB, T>(&mut conn, id).await?;
+    #[cfg(feature = "instrument")]
+    watch
+        .finish::<DB>(&observe::FIND_BY_ID, T::__meta().table, &mut conn, 1)
+        .await;
+    Ok(found)
 }
 
 #[cfg_attr(
@@ -35,7 +48,9 @@ async fn find_by_id_on<DB: SqlDialect, T: Model<DB>>(
     conn: &mut DB::Connection,
     id: i64,
 ) -> Result<Option<T>, sqlx::Error> {
-    let sql = fixed_sql::<DB>(T::__meta(), FixedSql::FindById);
+    let (sql, _lookup) = fixed_sql::<DB>(T::__meta(), FixedSql::FindById);
+    #[cfg(feature = "instrument")]
+    observe::sql_lookup(&observe::FIND_BY_ID, T::__meta().table, _lookup);
     let query = DB::bind_value(sqlx::query(sql), BindValue::Int(id));
     match DB::fetch_optional(conn, query).await? {
         Some(row) => T::__decode(&row).map(Some),
@@ -58,11 +73,11 @@ pub(crate) async fn save<DB: SqlDialect, T: Model<DB>>(
     model.before_save().await?;
     let mut conn = executor.acquire().await?;
     if model.__id() == 0 {
-        insert_on(model, &mut conn, false).await?;
+        insert(model, &mut conn, false).await?;
     } else {
-        match update_on(model, &mut conn).await? {
+        match update_watched(model, &mut conn).await? {
             UpdateResult::Success | UpdateResult::NotImplemented => {}
-            UpdateResult::NotFound => insert_on(model, &mut conn, true).await?,
+            UpdateResult::NotFound => insert(model, &mut conn, true).await?,
             UpdateResult::VersionConflict => {
                 return Err(sqlx::Error::InvalidArgument(format!(
                     "{} id {}: version conflict, the row was updated by someone else since it was read",
@@ -73,6 +88,21 @@ pub(crate) async fn save<DB: SqlDialect, T: Model<DB>>(
         }
     }
     model.after_save().await
+}
+
+async fn insert<DB: SqlDialect, T: Model<DB>>(
+    model: &mut T,
+    conn: &mut DB::Connection,
+    with_id: bool,
+) -> Result<(), sqlx::Error> {
+    #[cfg(feature = "instrument")]
+    let watch = StmtWatch::start::<DB>(conn, true);
+    insert_on(model, conn, with_id).await?;
+    #[cfg(feature = "instrument")]
+    watch
+        .finish::<DB>(&observe::INSERT, T::__meta().table, conn, 1)
+        .await;
+    Ok(())
 }
 
 #[cfg_attr(
@@ -89,7 +119,9 @@ async fn insert_on<DB: SqlDialect, T: Model<DB>>(
     } else {
         FixedSql::Insert
     };
-    let sql = fixed_sql::<DB>(T::__meta(), which);
+    let (sql, _lookup) = fixed_sql::<DB>(T::__meta(), which);
+    #[cfg(feature = "instrument")]
+    observe::sql_lookup(&observe::INSERT, T::__meta().table, _lookup);
     let row = {
         let query = model.__bind_insert(sqlx::query(sql), with_id);
         DB::fetch_optional(conn, query).await?
@@ -105,7 +137,27 @@ pub(crate) async fn update<DB: SqlDialect, T: Model<DB>>(
     executor: Executor<'_, DB>,
 ) -> Result<UpdateResult, sqlx::Error> {
     let mut conn = executor.acquire().await?;
-    update_on(model, &mut conn).await
+    update_watched(model, &mut conn).await
+}
+
+/// `update_on`, with its statements' cache lookups counted: the UPDATE, plus
+/// the existence check after a version mismatch.
+async fn update_watched<DB: SqlDialect, T: Model<DB>>(
+    model: &mut T,
+    conn: &mut DB::Connection,
+) -> Result<UpdateResult, sqlx::Error> {
+    #[cfg(feature = "instrument")]
+    let watch = StmtWatch::start::<DB>(conn, true);
+    let result = update_on(model, conn).await?;
+    #[cfg(feature = "instrument")]
+    {
+        let checked = result != UpdateResult::Success && T::__meta().version.is_some();
+        let lookups = 1 + u64::from(checked);
+        watch
+            .finish::<DB>(&observe::UPDATE, T::__meta().table, conn, lookups)
+            .await;
+    }
+    Ok(result)
 }
 
 #[cfg_attr(
@@ -117,7 +169,9 @@ async fn update_on<DB: SqlDialect, T: Model<DB>>(
     conn: &mut DB::Connection,
 ) -> Result<UpdateResult, sqlx::Error> {
     let meta = T::__meta();
-    let sql = fixed_sql::<DB>(meta, FixedSql::Update);
+    let (sql, _lookup) = fixed_sql::<DB>(meta, FixedSql::Update);
+    #[cfg(feature = "instrument")]
+    observe::sql_lookup(&observe::UPDATE, meta.table, _lookup);
     let affected = {
         let mut query = model.__bind_update(sqlx::query(sql));
         query = DB::bind_value(query, BindValue::Int(model.__id()));
@@ -134,7 +188,9 @@ async fn update_on<DB: SqlDialect, T: Model<DB>>(
         return Ok(UpdateResult::NotFound);
     }
     // Zero rows with a version column: tell a stale version from a missing row.
-    let exists_sql = fixed_sql::<DB>(meta, FixedSql::Exists);
+    let (exists_sql, _lookup) = fixed_sql::<DB>(meta, FixedSql::Exists);
+    #[cfg(feature = "instrument")]
+    observe::sql_lookup(&observe::UPDATE, meta.table, _lookup);
     let exists = DB::bind_value(sqlx::query(exists_sql), BindValue::Int(model.__id()));
     Ok(match DB::fetch_optional(conn, exists).await? {
         Some(_) => UpdateResult::VersionConflict,
@@ -147,7 +203,14 @@ pub(crate) async fn delete<DB: SqlDialect, T: Model<DB>>(
     executor: Executor<'_, DB>,
 ) -> Result<(), sqlx::Error> {
     let mut conn = executor.acquire().await?;
-    delete_on(model, &mut conn).await
+    #[cfg(feature = "instrument")]
+    let watch = StmtWatch::start::<DB>(&conn, true);
+    delete_on(model, &mut conn).await?;
+    #[cfg(feature = "instrument")]
+    watch
+        .finish::<DB>(&observe::DELETE, T::__meta().table, &mut conn, 1)
+        .await;
+    Ok(())
 }
 
 #[cfg_attr(
@@ -164,7 +227,9 @@ async fn delete_on<DB: SqlDialect, T: Model<DB>>(
     } else {
         FixedSql::Delete
     };
-    let sql = fixed_sql::<DB>(meta, which);
+    let (sql, _lookup) = fixed_sql::<DB>(meta, which);
+    #[cfg(feature = "instrument")]
+    observe::sql_lookup(&observe::DELETE, meta.table, _lookup);
     let query = DB::bind_value(sqlx::query(sql), BindValue::Int(model.__id()));
     DB::execute(conn, query).await?;
     Ok(())

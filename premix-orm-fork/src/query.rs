@@ -17,8 +17,10 @@ use smallvec::SmallVec;
 use crate::dialect::{DbQuery, SqlDialect};
 use crate::eager::{self, EagerOptions};
 use crate::executor::Executor;
-use crate::meta::ModelMeta;
+use crate::meta::{ModelMeta, SqlLookup};
 use crate::model::{Model, Relation};
+#[cfg(feature = "instrument")]
+use crate::observe::{self, StmtWatch};
 use crate::sql::{self, FilterOp, FilterShape, Shape, Statement, padded_arity};
 use crate::value::BindValue;
 
@@ -320,7 +322,7 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         let meta = Self::meta();
         if self.raw_filters.is_empty() {
             let (text, _lookup) = meta.sql.shape(&shape, || sql::shaped::<DB>(meta, &shape));
-            return Ok(Sql::Cached(text));
+            return Ok(Sql::Cached(text, _lookup));
         }
         Ok(Sql::Owned(with_raw_conditions(
             sql::shaped::<DB>(meta, &shape),
@@ -432,9 +434,26 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         let includes = std::mem::take(&mut self.includes);
         let eager_options = self.eager;
         let mut conn = self.executor.acquire().await?;
+        #[cfg(feature = "instrument")]
+        let (table, watch) = {
+            let table = Self::meta().table;
+            observe::sql_lookup(&observe::SELECT, table, sql.lookup());
+            (table, StmtWatch::start::<DB>(&conn, self.prepared))
+        };
         let mut rows = select_on::<DB, T>(&mut conn, query, capacity).await?;
+        #[cfg(feature = "instrument")]
+        watch
+            .finish::<DB>(&observe::SELECT, table, &mut conn, 1)
+            .await;
         for include in &includes {
-            eager::load::<DB, T>(&mut rows, &include.0, &mut conn, eager_options).await?;
+            #[cfg(feature = "instrument")]
+            let watch = StmtWatch::start::<DB>(&conn, true);
+            let _queries =
+                eager::load::<DB, T>(&mut rows, &include.0, &mut conn, eager_options).await?;
+            #[cfg(feature = "instrument")]
+            watch
+                .finish::<DB>(&observe::EAGER_LOAD, table, &mut conn, _queries)
+                .await;
         }
         Ok(rows)
     }
@@ -454,7 +473,7 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
                 }
             })
             .and_then(|()| match self.sql(Statement::Select)? {
-                Sql::Cached(text) => Ok(text),
+                Sql::Cached(text, _) => Ok(text),
                 Sql::Owned(_) => Err(sqlx::Error::InvalidArgument(
                     "stream() does not take raw filters: use all()".into(),
                 )),
@@ -544,7 +563,17 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         }
         let query = self.bind_filters(query);
         let mut conn = self.executor.acquire().await?;
-        builder_update_on::<DB, T>(&mut conn, query).await
+        #[cfg(feature = "instrument")]
+        let watch = {
+            observe::sql_lookup(&observe::UPDATE, Self::meta().table, sql.lookup());
+            StmtWatch::start::<DB>(&conn, self.prepared)
+        };
+        let changed = builder_update_on::<DB, T>(&mut conn, query).await?;
+        #[cfg(feature = "instrument")]
+        watch
+            .finish::<DB>(&observe::UPDATE, Self::meta().table, &mut conn, 1)
+            .await;
+        Ok(changed)
     }
 
     /// Deletes every matching row (soft-deletes when the model has
@@ -557,21 +586,44 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         let sql = self.sql(self.delete_statement())?;
         let query = self.bind_filters(sqlx::query(sql.as_str()).persistent(self.prepared));
         let mut conn = self.executor.acquire().await?;
-        builder_delete_on::<DB, T>(&mut conn, query).await
+        #[cfg(feature = "instrument")]
+        let watch = {
+            observe::sql_lookup(&observe::DELETE, Self::meta().table, sql.lookup());
+            StmtWatch::start::<DB>(&conn, self.prepared)
+        };
+        let removed = builder_delete_on::<DB, T>(&mut conn, query).await?;
+        #[cfg(feature = "instrument")]
+        watch
+            .finish::<DB>(&observe::DELETE, Self::meta().table, &mut conn, 1)
+            .await;
+        Ok(removed)
     }
 }
 
 /// SQL text for one run.
 enum Sql {
-    Cached(&'static str),
+    Cached(
+        &'static str,
+        // Read by the instrumentation only.
+        #[cfg_attr(not(feature = "instrument"), allow(dead_code))] SqlLookup,
+    ),
+    /// Built for this run only (raw conditions): a SQL-cache miss.
     Owned(String),
 }
 
 impl Sql {
     fn as_str(&self) -> &str {
         match self {
-            Self::Cached(text) => text,
+            Self::Cached(text, _) => text,
             Self::Owned(text) => text,
+        }
+    }
+
+    #[cfg(feature = "instrument")]
+    const fn lookup(&self) -> SqlLookup {
+        match self {
+            Self::Cached(_, lookup) => *lookup,
+            Self::Owned(_) => SqlLookup::Miss,
         }
     }
 }

@@ -106,10 +106,10 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
         quote! {
             #name => {
                 #krate::__private::load_has_many::<DB, Self, #child>(
-                    parents, conn, #parent_fk, |parent: &mut Self| &mut parent.#field, options,
+                    parents, conn, #name, #parent_fk, |parent: &mut Self| &mut parent.#field, options,
                 )
-                .await?;
-                ::core::result::Result::Ok(true)
+                .await
+                .map(::core::option::Option::Some)
             }
         }
     });
@@ -243,11 +243,11 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
                     relation: &'c str,
                     conn: &'c mut <DB as #sqlx::Database>::Connection,
                     options: #krate::EagerOptions,
-                ) -> impl ::core::future::Future<Output = ::core::result::Result<bool, #sqlx::Error>> + ::core::marker::Send + 'c {
+                ) -> impl ::core::future::Future<Output = ::core::result::Result<::core::option::Option<u64>, #sqlx::Error>> + ::core::marker::Send + 'c {
                     async move {
                         match relation {
                             #(#relation_arms)*
-                            _ => ::core::result::Result::Ok(false),
+                            _ => ::core::result::Result::Ok(::core::option::Option::None),
                         }
                     }
                 }

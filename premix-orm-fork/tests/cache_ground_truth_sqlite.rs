@@ -1,0 +1,291 @@
+//! Statement-cache, SQL-cache and locality counts against ground truth on
+//! SQLite. One test running each scenario in turn: the counters are
+//! process-wide, and scenarios running side by side would mix them.
+
+mod common;
+
+use common::*;
+use premix_instrument::locality::Strategy;
+use premix_instrument::{Snapshot, StmtCacheStats};
+use premix_orm_fork::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use premix_orm_fork::sqlx::{Connection, SqlitePool};
+use premix_orm_fork::{Premix, prelude::Model};
+
+/// Sums statement-cache counts over every op of a snapshot.
+fn stmt_totals(stats: &Snapshot) -> StmtCacheStats {
+    let mut total = StmtCacheStats::default();
+    for op in stats.ops() {
+        total.hits += op.stmt_cache.hits;
+        total.misses += op.stmt_cache.misses;
+        total.ambiguous += op.stmt_cache.ambiguous;
+        total.unprepared += op.stmt_cache.unprepared;
+    }
+    total
+}
+
+/// The ground truth: the connection's cache size once its worker settled.
+async fn cache_size(pool: &SqlitePool) -> usize {
+    let mut conn = pool.acquire().await.unwrap();
+    conn.ping().await.unwrap();
+    conn.cached_statements_size()
+}
+
+async fn one_connection() -> SqlitePool {
+    let pool = Premix::smart_sqlite_pool("sqlite::memory:").await.unwrap();
+    sync_all(&pool).await;
+    pool
+}
+
+/// A file database, so several connections share it.
+async fn file_pool(name: &str, connections: u32) -> (SqlitePool, std::path::PathBuf) {
+    let path = std::env::temp_dir().join(format!("premix-{name}-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(connections)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sync_all(&pool).await;
+    (pool, path)
+}
+
+async fn scripted_workload_matches_the_cache_size() {
+    let pool = one_connection().await;
+    let size_before = cache_size(&pool).await;
+    let before = Snapshot::take();
+
+    let users = seed_users(&pool, 3).await; // 3 inserts, 1 statement
+    for u in &users {
+        User::find_by_id(&pool, u.id).await.unwrap(); // 3 lookups, 1 statement
+        User::find_by_id(&pool, u.id).await.unwrap(); // 3 more
+    }
+    let mut first = users[0].clone();
+    first.age += 1;
+    first.update(&pool).await.unwrap(); // 1 lookup, 1 statement
+    first.update(&pool).await.unwrap(); // 1 more
+    for limit in [1, 2] {
+        User::find_in_pool(&pool).limit(limit).all().await.unwrap(); // 2 lookups, 1 statement
+    }
+    User::find_in_pool(&pool)
+        .filter_eq("age", 11)
+        .all()
+        .await
+        .unwrap(); // 1 lookup, 1 statement
+    User::find_in_pool(&pool).unprepared().all().await.unwrap(); // unprepared
+    let mut last = users[2].clone();
+    last.delete(&pool).await.unwrap(); // 1 lookup, 1 statement
+
+    let stats = Snapshot::take().since(&before);
+    let totals = stmt_totals(&stats);
+    let statements_created = (cache_size(&pool).await - size_before) as u64;
+    assert_eq!(statements_created, 6);
+    assert_eq!(totals.misses, statements_created, "{totals:?}");
+    assert_eq!(
+        totals.hits + totals.misses,
+        3 + 6 + 2 + 2 + 1 + 1,
+        "{totals:?}"
+    );
+    assert_eq!((totals.ambiguous, totals.unprepared), (0, 1), "{totals:?}");
+    let find = stats.expect("find_by_id", "users");
+    assert_eq!((find.stmt_cache.hits, find.stmt_cache.misses), (5, 1));
+    assert_eq!((find.sql_cache.hits, find.sql_cache.misses), (5, 1));
+    let select = stats.expect("select", "users");
+    assert_eq!(
+        (
+            select.stmt_cache.hits,
+            select.stmt_cache.misses,
+            select.stmt_cache.unprepared
+        ),
+        (1, 2, 1)
+    );
+    // Three select shapes built: limit, filter, unprepared-without-limit.
+    assert_eq!((select.sql_cache.hits, select.sql_cache.misses), (1, 3));
+}
+
+async fn paging_is_one_statement() {
+    let pool = one_connection().await;
+    seed_users(&pool, 60).await;
+    let before = Snapshot::take();
+    for page in 0..50 {
+        User::find_in_pool(&pool)
+            .limit(1 + page % 7)
+            .offset(page)
+            .all()
+            .await
+            .unwrap();
+    }
+    let select = Snapshot::take().since(&before);
+    let select = select.expect("select", "users");
+    assert_eq!((select.stmt_cache.misses, select.stmt_cache.hits), (1, 49));
+    // The LIMIT + OFFSET shape is built once, then reused.
+    assert_eq!((select.sql_cache.misses, select.sql_cache.hits), (1, 49));
+}
+
+async fn eager_strategy_follows_the_threshold() {
+    let pool = one_connection().await;
+    let users = seed_users(&pool, 1000).await;
+    let mut tx = pool.begin().await.unwrap();
+    for u in &users {
+        let mut post = Post {
+            id: 0,
+            user_id: u.id,
+            title: String::new(),
+            score: 0.0,
+        };
+        post.save(&mut tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    for parents in [1_u64, 10, 127, 128, 129, 1000] {
+        let before = Snapshot::take();
+        let loaded = User::find_in_pool(&pool)
+            .limit(i32::try_from(parents).unwrap())
+            .include(User::posts)
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(loaded.len() as u64, parents);
+        let stats = Snapshot::take().since(&before);
+        let strategy = if parents <= 128 {
+            Strategy::Vec
+        } else {
+            Strategy::HashMap
+        };
+        let other = if parents <= 128 {
+            Strategy::HashMap
+        } else {
+            Strategy::Vec
+        };
+        let load = stats
+            .eager_loads("users", "posts", strategy)
+            .expect("a load was recorded");
+        assert_eq!(
+            (load.loads(), load.parents(), load.children),
+            (1, parents, parents),
+            "{parents}"
+        );
+        assert!(
+            stats.eager_loads("users", "posts", other).is_none(),
+            "{parents}"
+        );
+        let eager_op = stats.expect("eager_load", "users");
+        assert_eq!(
+            eager_op.stmt_cache.lookups(),
+            1,
+            "one child query for {parents} parents"
+        );
+    }
+}
+
+async fn each_connection_starts_cold() {
+    let (pool, path) = file_pool("cold", 3).await;
+    let users = seed_users(&pool, 1).await;
+    let before = Snapshot::take();
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        conns.push(pool.acquire().await.unwrap());
+    }
+    for round in 0..2 {
+        for conn in &mut conns {
+            User::find_by_id(&mut *conn, users[0].id).await.unwrap();
+        }
+        let stats = Snapshot::take().since(&before);
+        let find = stats.expect("find_by_id", "users").stmt_cache;
+        assert_eq!((find.misses, find.hits), (3, 3 * round), "round {round}");
+    }
+    // A reconnected connection has an empty cache again.
+    let fresh = conns.pop().unwrap().detach();
+    fresh.close().await.unwrap();
+    let mut reconnected = pool.acquire().await.unwrap();
+    let before_reconnect = Snapshot::take();
+    User::find_by_id(&mut *reconnected, users[0].id)
+        .await
+        .unwrap();
+    let find = Snapshot::take().since(&before_reconnect);
+    assert_eq!(find.expect("find_by_id", "users").stmt_cache.misses, 1);
+    drop((conns, reconnected));
+    pool.close().await;
+    let _ = std::fs::remove_file(path);
+}
+
+async fn concurrent_lookups_add_up() {
+    let (pool, path) = file_pool("concurrent", 4).await;
+    let users = seed_users(&pool, 20).await;
+    let before = Snapshot::take();
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let pool = pool.clone();
+            let id = users[i % users.len()].id;
+            tokio::spawn(async move { User::find_by_id(&pool, id).await.unwrap().unwrap() })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let stats = Snapshot::take().since(&before);
+    let find = stats.expect("find_by_id", "users");
+    find.assert_calls(200);
+    assert_eq!(
+        find.stmt_cache.hits + find.stmt_cache.misses,
+        200,
+        "{:?}",
+        find.stmt_cache
+    );
+    assert!(
+        (1..=4).contains(&find.stmt_cache.misses),
+        "one miss per connection: {:?}",
+        find.stmt_cache
+    );
+    pool.close().await;
+    let _ = std::fs::remove_file(path);
+}
+
+async fn a_full_cache_is_counted_as_ambiguous() {
+    let path = std::env::temp_dir().join(format!("premix-full-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .statement_cache_capacity(2);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sync_all(&pool).await;
+    premix_orm_fork::set_statement_cache_capacity(2);
+    let users = seed_users(&pool, 1).await; // the insert statement: cache size 1
+    let before = Snapshot::take();
+    for _ in 0..3 {
+        User::find_by_id(&pool, users[0].id).await.unwrap(); // fills the cache: size 2
+        User::find_in_pool(&pool).limit(1).all().await.unwrap(); // evicts at capacity
+    }
+    premix_orm_fork::set_statement_cache_capacity(100);
+    let totals = stmt_totals(&Snapshot::take().since(&before));
+    assert_eq!(
+        totals.hits + totals.misses + totals.ambiguous,
+        6,
+        "{totals:?}"
+    );
+    // One miss grows the cache to its capacity; after that nothing on the
+    // full cache is called a hit, or guessed to be a miss.
+    assert_eq!(
+        (totals.misses, totals.hits, totals.ambiguous),
+        (1, 0, 5),
+        "{totals:?}"
+    );
+    pool.close().await;
+    let _ = std::fs::remove_file(path);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_counts_match_ground_truth() {
+    scripted_workload_matches_the_cache_size().await;
+    paging_is_one_statement().await;
+    eager_strategy_follows_the_threshold().await;
+    each_connection_starts_cold().await;
+    concurrent_lookups_add_up().await;
+    a_full_cache_is_counted_as_ambiguous().await;
+}
