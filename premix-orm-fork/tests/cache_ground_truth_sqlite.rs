@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use premix_instrument::locality::Strategy;
 use premix_instrument::{Snapshot, StmtCacheStats};
 use premix_orm_fork::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use premix_orm_fork::sqlx::{Connection, SqlitePool};
@@ -125,87 +124,12 @@ async fn paging_is_one_statement() {
 }
 
 async fn eager_strategy_follows_the_threshold() {
-    let pool = one_connection().await;
-    let users = seed_users(&pool, 1000).await;
-    let mut tx = pool.begin().await.unwrap();
-    for u in &users {
-        let mut post = Post {
-            id: 0,
-            user_id: u.id,
-            title: String::new(),
-            score: 0.0,
-        };
-        post.save(&mut tx).await.unwrap();
-    }
-    tx.commit().await.unwrap();
-    for parents in [1_u64, 10, 127, 128, 129, 1000] {
-        let before = Snapshot::take();
-        let loaded = User::find_in_pool(&pool)
-            .limit(i32::try_from(parents).unwrap())
-            .include(User::posts)
-            .all()
-            .await
-            .unwrap();
-        assert_eq!(loaded.len() as u64, parents);
-        let stats = Snapshot::take().since(&before);
-        let strategy = if parents <= 128 {
-            Strategy::Vec
-        } else {
-            Strategy::HashMap
-        };
-        let other = if parents <= 128 {
-            Strategy::HashMap
-        } else {
-            Strategy::Vec
-        };
-        let load = stats
-            .eager_loads("users", "posts", strategy)
-            .expect("a load was recorded");
-        assert_eq!(
-            (load.loads(), load.parents(), load.children),
-            (1, parents, parents),
-            "{parents}"
-        );
-        assert!(
-            stats.eager_loads("users", "posts", other).is_none(),
-            "{parents}"
-        );
-        let eager_op = stats.expect("eager_load", "users");
-        assert_eq!(
-            eager_op.stmt_cache.lookups(),
-            1,
-            "one child query for {parents} parents"
-        );
-    }
+    eager_threshold_counts(&one_connection().await).await;
 }
 
 async fn each_connection_starts_cold() {
     let (pool, path) = file_pool("cold", 3).await;
-    let users = seed_users(&pool, 1).await;
-    let before = Snapshot::take();
-    let mut conns = Vec::new();
-    for _ in 0..3 {
-        conns.push(pool.acquire().await.unwrap());
-    }
-    for round in 0..2 {
-        for conn in &mut conns {
-            User::find_by_id(&mut *conn, users[0].id).await.unwrap();
-        }
-        let stats = Snapshot::take().since(&before);
-        let find = stats.expect("find_by_id", "users").stmt_cache;
-        assert_eq!((find.misses, find.hits), (3, 3 * round), "round {round}");
-    }
-    // A reconnected connection has an empty cache again.
-    let fresh = conns.pop().unwrap().detach();
-    fresh.close().await.unwrap();
-    let mut reconnected = pool.acquire().await.unwrap();
-    let before_reconnect = Snapshot::take();
-    User::find_by_id(&mut *reconnected, users[0].id)
-        .await
-        .unwrap();
-    let find = Snapshot::take().since(&before_reconnect);
-    assert_eq!(find.expect("find_by_id", "users").stmt_cache.misses, 1);
-    drop((conns, reconnected));
+    connections_start_cold(&pool).await;
     pool.close().await;
     let _ = std::fs::remove_file(path);
 }

@@ -656,3 +656,95 @@ where
         .unwrap();
     assert!(none.is_none());
 }
+
+/// Eager loads at 1, 10, 127, 128, 129 and 1000 parents record the strategy
+/// the default threshold (128) implies, with exact parent and child counts
+/// and one child query each.
+pub async fn eager_threshold_counts<DB: SqlDialect>(pool: &Pool<DB>)
+where
+    User: Model<DB>,
+    Post: Model<DB>,
+{
+    use premix_instrument::Snapshot;
+    use premix_instrument::locality::Strategy;
+
+    let users = seed_users(pool, 1000).await;
+    let mut tx = pool.begin().await.unwrap();
+    for u in &users {
+        let mut post = Post {
+            id: 0,
+            user_id: u.id,
+            title: String::new(),
+            score: 0.0,
+        };
+        post.save(&mut tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    for parents in [1_u64, 10, 127, 128, 129, 1000] {
+        let before = Snapshot::take();
+        let loaded = User::find_in_pool(pool)
+            .limit(i32::try_from(parents).unwrap())
+            .include(User::posts)
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(loaded.len() as u64, parents);
+        let stats = Snapshot::take().since(&before);
+        let (strategy, other) = if parents <= 128 {
+            (Strategy::Vec, Strategy::HashMap)
+        } else {
+            (Strategy::HashMap, Strategy::Vec)
+        };
+        let load = stats
+            .eager_loads("users", "posts", strategy)
+            .expect("a load was recorded");
+        assert_eq!(
+            (load.loads(), load.parents(), load.children),
+            (1, parents, parents),
+            "{parents}"
+        );
+        assert!(
+            stats.eager_loads("users", "posts", other).is_none(),
+            "{parents}"
+        );
+        assert_eq!(
+            stats.expect("eager_load", "users").stmt_cache.lookups(),
+            1,
+            "{parents}"
+        );
+    }
+}
+
+/// The first use of a statement on each of three connections is a miss, the
+/// second a hit; a reconnected connection starts cold again.
+pub async fn connections_start_cold<DB: SqlDialect>(pool: &Pool<DB>)
+where
+    User: Model<DB>,
+{
+    use premix_instrument::Snapshot;
+    use sqlx::Connection as _;
+
+    let users = seed_users(pool, 1).await;
+    let before = Snapshot::take();
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        conns.push(pool.acquire().await.unwrap());
+    }
+    for round in 0..2 {
+        for conn in &mut conns {
+            User::find_by_id(conn, users[0].id).await.unwrap();
+        }
+        let stats = Snapshot::take().since(&before);
+        let find = stats.expect("find_by_id", "users").stmt_cache;
+        assert_eq!((find.misses, find.hits), (3, 3 * round), "round {round}");
+    }
+    let closed = conns.pop().unwrap().detach();
+    closed.close().await.unwrap();
+    let mut reconnected = pool.acquire().await.unwrap();
+    let before_reconnect = Snapshot::take();
+    User::find_by_id(&mut reconnected, users[0].id)
+        .await
+        .unwrap();
+    let stats = Snapshot::take().since(&before_reconnect);
+    assert_eq!(stats.expect("find_by_id", "users").stmt_cache.misses, 1);
+}

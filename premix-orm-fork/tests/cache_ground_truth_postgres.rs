@@ -1,0 +1,210 @@
+//! Statement-cache counts against PostgreSQL's own ground truth,
+//! `pg_prepared_statements`, read through the simple query protocol so the
+//! reading neither prepares nor disturbs anything. One test: the counters
+//! are process-wide.
+
+mod common;
+
+use std::str::FromStr;
+
+use common::*;
+use premix_instrument::{Snapshot, StmtCacheStats};
+use premix_orm_fork::prelude::Model;
+use premix_orm_fork::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use premix_orm_fork::sqlx::{self, Connection, PgConnection, PgPool, Row};
+
+fn database_url() -> Option<String> {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!(
+                "CI must run the PostgreSQL tests: DATABASE_URL is not set (run `cargo xtask test`)"
+            )
+        }
+        Err(_) => {
+            eprintln!("skipping postgres ground truth: DATABASE_URL not set");
+            None
+        }
+    }
+}
+
+fn stmt_totals(stats: &Snapshot) -> StmtCacheStats {
+    let mut total = StmtCacheStats::default();
+    for op in stats.ops() {
+        total.hits += op.stmt_cache.hits;
+        total.misses += op.stmt_cache.misses;
+        total.ambiguous += op.stmt_cache.ambiguous;
+        total.unprepared += op.stmt_cache.unprepared;
+    }
+    total
+}
+
+/// Prepared statements on this backend, by the server's own account.
+async fn prepared_on(conn: &mut PgConnection) -> i64 {
+    sqlx::raw_sql("SELECT count(*) FROM pg_prepared_statements")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+        .get::<i64, _>(0)
+}
+
+async fn pool(url: &str, schema: &str, connections: u32, capacity: usize) -> PgPool {
+    let mut admin = PgConnection::connect(url).await.unwrap();
+    sqlx::raw_sql(&format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let options = PgConnectOptions::from_str(url)
+        .unwrap()
+        .options([("search_path", schema)])
+        .statement_cache_capacity(capacity);
+    let pool = PgPoolOptions::new()
+        .max_connections(connections)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sync_all(&pool).await;
+    pool
+}
+
+/// One connection, a scripted workload: misses equal the statements the
+/// server says were prepared; hits plus misses equal prepared executions.
+async fn scripted_workload(url: &str) {
+    let pool = pool(url, "premix_truth_script", 1, 100).await;
+    let mut conn = pool.acquire().await.unwrap();
+    let prepared_before = prepared_on(&mut conn).await;
+    let before = Snapshot::take();
+
+    let mut users = Vec::new();
+    for i in 0..3 {
+        let mut u = user(&format!("script{i}"), 20 + i);
+        u.save(&mut *conn).await.unwrap();
+        users.push(u);
+    }
+    for u in &users {
+        User::find_by_id(&mut *conn, u.id).await.unwrap();
+        User::find_by_id(&mut *conn, u.id).await.unwrap();
+    }
+    let mut first = users[0].clone();
+    first.age += 1;
+    first.update(&mut *conn).await.unwrap();
+    first.update(&mut *conn).await.unwrap();
+    for page in 0..5 {
+        User::find_in_pool_on(&mut conn, page).await;
+    }
+    User::find_in_tx(&mut *conn)
+        .unprepared()
+        .all()
+        .await
+        .unwrap();
+    let mut last = users[2].clone();
+    last.delete(&mut *conn).await.unwrap();
+
+    let totals = stmt_totals(&Snapshot::take().since(&before));
+    let created = u64::try_from(prepared_on(&mut conn).await - prepared_before).unwrap();
+    assert_eq!(
+        created, 5,
+        "insert, find_by_id, update, paged select, delete"
+    );
+    assert_eq!(totals.misses, created, "{totals:?}");
+    assert_eq!(totals.hits + totals.misses, 3 + 6 + 2 + 5 + 1, "{totals:?}");
+    assert_eq!((totals.ambiguous, totals.unprepared), (0, 1), "{totals:?}");
+}
+
+/// Paging through 50 LIMIT/OFFSET pairs prepares one statement per
+/// connection, on the server too.
+async fn paging(url: &str) {
+    let pool = pool(url, "premix_truth_paging", 1, 100).await;
+    seed_users(&pool, 60).await;
+    let mut conn = pool.acquire().await.unwrap();
+    let prepared_before = prepared_on(&mut conn).await;
+    let before = Snapshot::take();
+    for page in 0..50 {
+        User::find_in_pool_on(&mut conn, page).await;
+    }
+    let stats = Snapshot::take().since(&before);
+    let select = stats.expect("select", "users").stmt_cache;
+    assert_eq!((select.misses, select.hits), (1, 49));
+    assert_eq!(prepared_on(&mut conn).await - prepared_before, 1);
+}
+
+/// A capacity of 2 forces evictions: the server never holds more than two
+/// of our statements, and nothing on the full cache is called a hit.
+async fn evictions(url: &str) {
+    let pool = pool(url, "premix_truth_evict", 1, 2).await;
+    premix_orm_fork::set_statement_cache_capacity(2);
+    let users = seed_users(&pool, 1).await;
+    let mut conn = pool.acquire().await.unwrap();
+    let before = Snapshot::take();
+    for _ in 0..3 {
+        User::find_by_id(&mut *conn, users[0].id).await.unwrap();
+        User::find_in_pool_on(&mut conn, 0).await;
+        assert!(
+            prepared_on(&mut conn).await <= 2,
+            "sqlx closes what it evicts"
+        );
+    }
+    premix_orm_fork::set_statement_cache_capacity(100);
+    let totals = stmt_totals(&Snapshot::take().since(&before));
+    assert_eq!(
+        totals.hits + totals.misses + totals.ambiguous,
+        6,
+        "{totals:?}"
+    );
+    assert_eq!(
+        (totals.misses, totals.hits, totals.ambiguous),
+        (1, 0, 5),
+        "{totals:?}"
+    );
+}
+
+/// 200 tasks over a 4-connection pool: every lookup is counted once, and
+/// there is at most one miss per connection.
+async fn concurrency(url: &str) {
+    let pool = pool(url, "premix_truth_concurrent", 4, 100).await;
+    let users = seed_users(&pool, 20).await;
+    let before = Snapshot::take();
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let pool = pool.clone();
+            let id = users[i % users.len()].id;
+            tokio::spawn(async move { User::find_by_id(&pool, id).await.unwrap().unwrap() })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let find = Snapshot::take().since(&before);
+    let find = find.expect("find_by_id", "users").stmt_cache;
+    assert_eq!(find.hits + find.misses, 200, "{find:?}");
+    assert!((1..=4).contains(&find.misses), "{find:?}");
+}
+
+trait PagedSelect {
+    async fn find_in_pool_on(conn: &mut sqlx::pool::PoolConnection<sqlx::Postgres>, page: i32);
+}
+
+impl PagedSelect for User {
+    /// One paged select on this connection.
+    async fn find_in_pool_on(conn: &mut sqlx::pool::PoolConnection<sqlx::Postgres>, page: i32) {
+        User::find_in_tx(&mut *conn)
+            .limit(1 + page % 7)
+            .offset(page)
+            .all()
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_counts_match_pg_prepared_statements() {
+    let Some(url) = database_url() else { return };
+    scripted_workload(&url).await;
+    paging(&url).await;
+    evictions(&url).await;
+    concurrency(&url).await;
+    eager_threshold_counts(&pool(&url, "premix_truth_eager", 1, 100).await).await;
+    connections_start_cold(&pool(&url, "premix_truth_cold", 3, 100).await).await;
+}
