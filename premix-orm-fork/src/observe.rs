@@ -11,8 +11,13 @@
 //! - the size stayed put while below the cache's capacity: all hits;
 //! - the size stayed put *at* capacity: a hit and a miss that evicted
 //!   another statement look the same, so those lookups are `ambiguous`;
-//! - the size shrank (the cache was cleared): `ambiguous`;
+//! - the size shrank (statements were dropped, e.g. the cache was cleared):
+//!   `ambiguous`, and the drop is counted as evictions;
 //! - unprepared statements: `unprepared`, never hits.
+//!
+//! An eviction on a full cache (a miss that pushed out another statement)
+//! leaves the size unchanged, so it cannot be seen through sqlx's public
+//! API: those lookups are `ambiguous`, never guessed to be evictions.
 //!
 //! The capacity is sqlx's default (100) unless the application says
 //! otherwise with [`set_statement_cache_capacity`]. Statements run on the
@@ -90,6 +95,7 @@ impl StmtWatch {
             return;
         }
         let after = conn.cached_statements_size();
+        let mut evictions = self.before.saturating_sub(after) as u64;
         for (result, count) in classify(
             self.before,
             after,
@@ -97,7 +103,7 @@ impl StmtWatch {
             CAPACITY.load(Ordering::Relaxed),
         ) {
             for _ in 0..count {
-                site.record_stmt_cache(model, result, 0);
+                site.record_stmt_cache(model, result, std::mem::take(&mut evictions));
             }
         }
     }
