@@ -37,7 +37,9 @@ pub mod label {
     pub const MODEL: &str = "model";
     /// `ok`, `error` or `cancelled`.
     pub const OUTCOME: &str = "outcome";
-    /// `hit` or `miss`.
+    /// `hit` or `miss`; statement-cache lookups also `ambiguous` (a full
+    /// cache whose size did not change: a hit or an evicting miss, which the
+    /// driver does not tell apart) and `unprepared` (no lookup).
     pub const RESULT: &str = "result";
     /// `vec` or `hashmap`.
     pub const STRATEGY: &str = "strategy";
