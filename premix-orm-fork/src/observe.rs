@@ -19,6 +19,14 @@
 //! leaves the size unchanged, so it cannot be seen through sqlx's public
 //! API: those lookups are `ambiguous`, never guessed to be evictions.
 //!
+//! Cost: on PostgreSQL the readings are two field reads. On SQLite the
+//! size is updated by the driver's worker thread after it sends the rows,
+//! so settling it takes one worker round trip per operation (a `ping`,
+//! about 3 µs on this project's machines: a point query measured 1.34x raw
+//! sqlx with `instrument` on, 1.01x with it off). Counting exactly without
+//! it would need a hook in sqlx or a per-connection identity, and its
+//! public API has neither.
+//!
 //! The capacity is sqlx's default (100) unless the application says
 //! otherwise with [`set_statement_cache_capacity`]. Statements run on the
 //! same connection by other code between an operation's two readings would
