@@ -8,36 +8,10 @@ mod common;
 use std::str::FromStr;
 
 use common::*;
-use premix_instrument::{Snapshot, StmtCacheStats};
+use premix_instrument::Snapshot;
 use premix_orm_fork::prelude::Model;
 use premix_orm_fork::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use premix_orm_fork::sqlx::{self, Connection, PgConnection, PgPool, Row};
-
-fn database_url() -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!(
-                "CI must run the PostgreSQL tests: DATABASE_URL is not set (run `cargo xtask test`)"
-            )
-        }
-        Err(_) => {
-            eprintln!("skipping postgres ground truth: DATABASE_URL not set");
-            None
-        }
-    }
-}
-
-fn stmt_totals(stats: &Snapshot) -> StmtCacheStats {
-    let mut total = StmtCacheStats::default();
-    for op in stats.ops() {
-        total.hits += op.stmt_cache.hits;
-        total.misses += op.stmt_cache.misses;
-        total.ambiguous += op.stmt_cache.ambiguous;
-        total.unprepared += op.stmt_cache.unprepared;
-    }
-    total
-}
 
 /// Prepared statements on this backend, by the server's own account.
 async fn prepared_on(conn: &mut PgConnection) -> i64 {
@@ -160,28 +134,6 @@ async fn evictions(url: &str) {
     );
 }
 
-/// 200 tasks over a 4-connection pool: every lookup is counted once, and
-/// there is at most one miss per connection.
-async fn concurrency(url: &str) {
-    let pool = pool(url, "premix_truth_concurrent", 4, 100).await;
-    let users = seed_users(&pool, 20).await;
-    let before = Snapshot::take();
-    let tasks: Vec<_> = (0..200)
-        .map(|i| {
-            let pool = pool.clone();
-            let id = users[i % users.len()].id;
-            tokio::spawn(async move { User::find_by_id(&pool, id).await.unwrap().unwrap() })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
-    let find = Snapshot::take().since(&before);
-    let find = find.expect("find_by_id", "users").stmt_cache;
-    assert_eq!(find.hits + find.misses, 200, "{find:?}");
-    assert!((1..=4).contains(&find.misses), "{find:?}");
-}
-
 trait PagedSelect {
     async fn find_in_pool_on(conn: &mut sqlx::pool::PoolConnection<sqlx::Postgres>, page: i32);
 }
@@ -200,11 +152,13 @@ impl PagedSelect for User {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_counts_match_pg_prepared_statements() {
-    let Some(url) = database_url() else { return };
+    let Some(url) = database_url("postgres ground truth") else {
+        return;
+    };
     scripted_workload(&url).await;
     paging(&url).await;
     evictions(&url).await;
-    concurrency(&url).await;
+    concurrent_lookups_add_up(&pool(&url, "premix_truth_concurrent", 4, 100).await, 4).await;
     eager_threshold_counts(&pool(&url, "premix_truth_eager", 1, 100).await).await;
     connections_start_cold(&pool(&url, "premix_truth_cold", 3, 100).await).await;
 }

@@ -13,21 +13,6 @@ use premix_orm_fork::prelude::Model;
 use premix_orm_fork::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use premix_orm_fork::sqlx::{self, Connection, PgPool};
 
-fn database_url(test: &str) -> Option<String> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var_os("CI").is_some() => {
-            panic!(
-                "CI must run the PostgreSQL tests: DATABASE_URL is not set (run `cargo xtask test`)"
-            )
-        }
-        Err(_) => {
-            eprintln!("skipping {test}: DATABASE_URL not set (cargo xtask test starts a cluster)");
-            None
-        }
-    }
-}
-
 /// A pool whose connections use a fresh schema named after the test.
 async fn fresh(test: &str) -> Option<PgPool> {
     let url = database_url(test)?;

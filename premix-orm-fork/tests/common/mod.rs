@@ -748,3 +748,63 @@ where
     let stats = Snapshot::take().since(&before_reconnect);
     assert_eq!(stats.expect("find_by_id", "users").stmt_cache.misses, 1);
 }
+
+/// `DATABASE_URL`, or `None` with a skip line; under `CI` a missing database
+/// is a failure, so the PostgreSQL tests cannot silently not run.
+pub fn database_url(test: &str) -> Option<String> {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!(
+                "CI must run the PostgreSQL tests: DATABASE_URL is not set (run `cargo xtask test`)"
+            )
+        }
+        Err(_) => {
+            eprintln!("skipping {test}: DATABASE_URL not set (cargo xtask test starts a cluster)");
+            None
+        }
+    }
+}
+
+/// Statement-cache counts summed over every op of a snapshot.
+pub fn stmt_totals(stats: &premix_instrument::Snapshot) -> premix_instrument::StmtCacheStats {
+    let mut total = premix_instrument::StmtCacheStats::default();
+    for op in stats.ops() {
+        total.hits += op.stmt_cache.hits;
+        total.misses += op.stmt_cache.misses;
+        total.ambiguous += op.stmt_cache.ambiguous;
+        total.unprepared += op.stmt_cache.unprepared;
+    }
+    total
+}
+
+/// 200 tasks over `pool`: every lookup is counted once, with at most one
+/// miss per connection (`max_connections`).
+pub async fn concurrent_lookups_add_up<DB: SqlDialect>(pool: &Pool<DB>, max_connections: u64)
+where
+    User: Model<DB>,
+{
+    use premix_instrument::Snapshot;
+
+    let users = seed_users(pool, 20).await;
+    let before = Snapshot::take();
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let pool = pool.clone();
+            let id = users[i % users.len()].id;
+            tokio::spawn(async move { User::find_by_id(&pool, id).await.unwrap().unwrap() })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let stats = Snapshot::take().since(&before);
+    let find = stats.expect("find_by_id", "users");
+    find.assert_calls(200);
+    let cache = find.stmt_cache;
+    assert_eq!(cache.hits + cache.misses, 200, "{cache:?}");
+    assert!(
+        (1..=max_connections).contains(&cache.misses),
+        "one miss per connection: {cache:?}"
+    );
+}
