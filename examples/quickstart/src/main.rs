@@ -1,26 +1,91 @@
-//! The main job: a small users workload on in-memory SQLite through plain
-//! sqlx functions, each instrumented with `#[instrument]` behind this
-//! crate's `instrument` feature (on by default), then a per-operation report.
+//! The main job: a blog workload through the ORM fork with instrumentation
+//! on, on embedded SQLite by default, then the report (per operation: calls,
+//! latency, allocations, cache hit ratios; eager loads by strategy and size;
+//! the cache score).
 //!
-//! Run it with `cargo run -p quickstart --release`. Build it with
-//! `--no-default-features` and the same code compiles without
-//! premix-instrument at all.
+//! ```text
+//! cargo run --release -p quickstart [-- --ops N] [--postgres URL] [--serve ADDR]
+//! ```
+//!
+//! `--serve 127.0.0.1:9464` installs the Prometheus exporter first, and after
+//! the report keeps a slow steady workload running while serving `/metrics`,
+//! until interrupted: the service the dashboards and rules are tested
+//! against.
 
-mod store;
+mod blog;
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use premix_orm_fork::prelude::*;
+use premix_orm_fork::{SqlDialect, sqlx};
+use sqlx::Pool;
 
 #[cfg(feature = "instrument")]
 premix_instrument::install_counting_allocator!();
 
-use std::process::ExitCode;
+const USAGE: &str = "usage: quickstart [--ops N] [--postgres URL] [--serve ADDR]
 
-use sqlx::sqlite::SqlitePoolOptions;
+  --ops N          operations in the workload (default 5000)
+  --postgres URL   run on PostgreSQL (schema premix_quickstart) instead of in-memory SQLite
+  --serve ADDR     export /metrics on ADDR (e.g. 127.0.0.1:9464) and keep a steady workload running";
 
-const USERS: i64 = 500;
-const LOOKUPS: i64 = 2_000;
+struct Args {
+    ops: u64,
+    postgres: Option<String>,
+    serve: Option<SocketAddr>,
+}
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
-    match run().await {
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        ops: 5000,
+        postgres: None,
+        serve: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .ok_or_else(|| format!("{name} needs a value\n\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--ops" => {
+                let v = value("--ops")?;
+                args.ops = v
+                    .parse()
+                    .map_err(|_| format!("--ops takes a number, got `{v}`"))?;
+            }
+            "--postgres" => args.postgres = Some(value("--postgres")?),
+            "--serve" => {
+                let v = value("--serve")?;
+                args.serve = Some(
+                    v.parse()
+                        .map_err(|_| format!("--serve takes ADDR:PORT, got `{v}`"))?,
+                );
+            }
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match runtime.block_on(run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("quickstart failed: {error}");
@@ -29,62 +94,150 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run() -> Result<(), sqlx::Error> {
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect("sqlite::memory:")
-        .await?;
-    store::create_schema(&pool).await?;
-
-    for i in 0..USERS {
-        store::insert_user(&pool, &format!("user{i}"), i % 90).await?;
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    // The recorder must be in place before the first instrumented call.
+    #[cfg(feature = "instrument")]
+    let exporter = match args.serve {
+        Some(addr) => Some(premix_instrument::install_prometheus(
+            premix_instrument::PrometheusConfig::default().listen(addr),
+        )?),
+        None => None,
+    };
+    #[cfg(not(feature = "instrument"))]
+    if args.serve.is_some() {
+        return Err("--serve needs the `instrument` feature".into());
     }
-    let mut age_sum = 0;
-    for i in 0..LOOKUPS {
-        let id = 1 + i % USERS;
-        if let Some(user) = store::find_by_id(&pool, id).await? {
-            age_sum += user.age;
+
+    match &args.postgres {
+        None => {
+            let pool = Premix::smart_sqlite_pool("sqlite::memory:").await?;
+            workload(&pool, &args, "in-memory SQLite").await?;
+        }
+        Some(url) => {
+            let pool = postgres_pool(url).await?;
+            workload(&pool, &args, "PostgreSQL").await?;
         }
     }
-    let mut selected = 0;
-    for age in [18, 30, 65] {
-        let users = store::older_than(&pool, age, 50).await?;
-        selected += users
-            .iter()
-            .filter(|u| u.name.starts_with("user") && u.id > 0)
-            .count();
-    }
-    for id in (1..=USERS).step_by(5) {
-        store::rename(&pool, id, "renamed").await?;
-    }
-    for id in (1..=USERS).step_by(10) {
-        store::delete(&pool, id).await?;
-    }
-    // A query against a table that does not exist: a returned error, counted
-    // under outcome "error".
-    if store::find_in_missing_table(&pool).await.is_ok() {
-        return Err(sqlx::Error::Protocol("a missing table answered".into()));
-    }
 
+    #[cfg(feature = "instrument")]
+    if let (Some(exporter), Some(addr)) = (exporter, args.serve) {
+        println!("\nserving http://{addr}/metrics; steady workload running (Ctrl-C to stop)");
+        drop(exporter);
+        tokio::signal::ctrl_c().await?;
+    }
+    Ok(())
+}
+
+async fn postgres_pool(url: &str) -> Result<sqlx::PgPool, sqlx::Error> {
+    use std::str::FromStr;
+
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    let mut admin: sqlx::PgConnection = sqlx::Connection::connect(url).await?;
+    sqlx::raw_sql(
+        "DROP SCHEMA IF EXISTS premix_quickstart CASCADE; CREATE SCHEMA premix_quickstart",
+    )
+    .execute(&mut admin)
+    .await?;
+    let options = PgConnectOptions::from_str(url)?.options([("search_path", "premix_quickstart")]);
+    PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+}
+
+async fn workload<DB: SqlDialect>(
+    pool: &Pool<DB>,
+    args: &Args,
+    backend: &str,
+) -> Result<(), sqlx::Error>
+where
+    blog::User: Model<DB>,
+    blog::Post: Model<DB>,
+    blog::Comment: Model<DB>,
+{
+    let started = Instant::now();
+    blog::seed(pool).await?;
+    let mut progress = Progress::new(args.ops);
+    for i in 0..args.ops {
+        blog::step(pool, i).await?;
+        progress.tick(i + 1);
+    }
+    progress.finish();
     println!(
-        "workload: {USERS} users, {LOOKUPS} lookups (age sum {age_sum}), {selected} rows selected\n"
+        "blog workload on {backend}: {} operations after seeding {} users, in {:.2?}\n",
+        args.ops,
+        blog::USERS,
+        started.elapsed()
     );
     report();
+
+    if args.serve.is_some() {
+        // Keep the exporter's series moving for scrapers, in the background.
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            for i in 0.. {
+                if blog::step(&pool, i).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+    }
     Ok(())
 }
 
 #[cfg(feature = "instrument")]
 fn report() {
-    let snapshot = premix_instrument::Snapshot::take();
-    println!("premix-instrument report: in-memory SQLite, plain sqlx functions\n");
-    print!("{}", premix_instrument::report::render(&snapshot));
+    print!(
+        "{}",
+        premix_instrument::report::render(&premix_instrument::Snapshot::take())
+    );
     println!(
-        "\nallocations are those made on the polling thread (task attribution); the sqlx \
-         SQLite worker thread's are not included"
+        "\nallocations per call are those made on the polling thread (the sqlx SQLite worker \
+         thread's are not included); hit ratios count prepared-statement and SQL-text cache hits"
     );
 }
 
 #[cfg(not(feature = "instrument"))]
 fn report() {
     println!("built without the `instrument` feature: nothing was counted");
+}
+
+/// A one-line progress bar on stderr, drawn only on a terminal.
+struct Progress {
+    total: u64,
+    shown: u64,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        Self {
+            total,
+            shown: u64::MAX,
+            terminal: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn tick(&mut self, done: u64) {
+        let percent = done * 100 / self.total.max(1);
+        if !self.terminal || percent == self.shown {
+            return;
+        }
+        self.shown = percent;
+        let filled = (percent / 4) as usize;
+        eprint!(
+            "\r[{}{}] {percent:>3}% ({done}/{})",
+            "#".repeat(filled),
+            " ".repeat(25 - filled),
+            self.total
+        );
+        let _ = std::io::stderr().flush();
+    }
+
+    fn finish(&self) {
+        if self.terminal {
+            eprintln!();
+        }
+    }
 }
