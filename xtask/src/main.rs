@@ -6,7 +6,10 @@
 //!   with `cargo tree`, starts a throwaway PostgreSQL cluster unless
 //!   `DATABASE_URL` is set, then runs every test in the workspace.
 //! - `invariants`: only the invariant checks.
+//! - `dashboards`: regenerates the Grafana dashboard, Prometheus rules and
+//!   scrape config, and docs/metrics.md (`--check`: fail if stale).
 
+mod dashboards;
 mod invariants;
 mod postgres;
 
@@ -16,13 +19,15 @@ const USAGE: &str = "usage: cargo xtask <task>
 
 tasks:
   test         check architecture invariants, then run the whole test suite
-  invariants   check architecture invariants only";
+  invariants   check architecture invariants only
+  dashboards   regenerate dashboards/, the rules and docs/metrics.md (--check: only verify)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => invariants::check().and_then(|()| test(&args[1..])),
         Some("invariants") => invariants::check(),
+        Some("dashboards") => dashboards::run(args.get(1).is_some_and(|a| a == "--check")),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

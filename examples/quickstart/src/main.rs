@@ -26,16 +26,18 @@ use sqlx::Pool;
 #[cfg(feature = "instrument")]
 premix_instrument::install_counting_allocator!();
 
-const USAGE: &str = "usage: quickstart [--ops N] [--postgres URL] [--serve ADDR]
+const USAGE: &str = "usage: quickstart [--ops N] [--postgres URL] [--serve ADDR [--no-steady]]
 
   --ops N          operations in the workload (default 5000)
   --postgres URL   run on PostgreSQL (schema premix_quickstart) instead of in-memory SQLite
-  --serve ADDR     export /metrics on ADDR (e.g. 127.0.0.1:9464) and keep a steady workload running";
+  --serve ADDR     export /metrics on ADDR (e.g. 127.0.0.1:9464) and keep a steady workload running
+  --no-steady      with --serve: keep serving, but run no further workload (counters stay put)";
 
 struct Args {
     ops: u64,
     postgres: Option<String>,
     serve: Option<SocketAddr>,
+    steady: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -43,6 +45,7 @@ fn parse_args() -> Result<Args, String> {
         ops: 5000,
         postgres: None,
         serve: None,
+        steady: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -65,6 +68,7 @@ fn parse_args() -> Result<Args, String> {
                         .map_err(|_| format!("--serve takes ADDR:PORT, got `{v}`"))?,
                 );
             }
+            "--no-steady" => args.steady = false,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
         }
@@ -121,7 +125,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
     #[cfg(feature = "instrument")]
     if let (Some(exporter), Some(addr)) = (exporter, args.serve) {
-        println!("\nserving http://{addr}/metrics; steady workload running (Ctrl-C to stop)");
+        let steady = if args.steady { "steady workload running" } else { "no further workload" };
+        println!("\nserving http://{addr}/metrics; {steady} (Ctrl-C to stop)");
         drop(exporter);
         tokio::signal::ctrl_c().await?;
     }
@@ -171,7 +176,7 @@ where
     );
     report();
 
-    if args.serve.is_some() {
+    if args.serve.is_some() && args.steady {
         // Keep the exporter's series moving for scrapers, in the background.
         let pool = pool.clone();
         tokio::spawn(async move {
