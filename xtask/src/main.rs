@@ -3,7 +3,8 @@
 //! same wherever cargo does.
 //!
 //! - `test`: what the README and CI run. Checks the architecture invariants
-//!   with `cargo tree`, starts a throwaway PostgreSQL cluster unless
+//!   with `cargo tree`, installs Prometheus from Debian's packages if it is
+//!   missing (as root), starts a throwaway PostgreSQL cluster unless
 //!   `DATABASE_URL` is set, then runs every test in the workspace.
 //! - `invariants`: only the invariant checks.
 //! - `dashboards`: regenerates the Grafana dashboard, Prometheus rules and
@@ -12,6 +13,7 @@
 mod dashboards;
 mod invariants;
 mod postgres;
+mod prometheus;
 
 use std::process::{Command, ExitCode};
 
@@ -47,6 +49,14 @@ fn main() -> ExitCode {
 /// Runs the workspace's tests with a PostgreSQL to test against; extra
 /// arguments go to `cargo test`.
 fn test(extra: &[String]) -> Result<(), String> {
+    if let Err(why) = prometheus::ensure_installed() {
+        if std::env::var_os("CI").is_some() {
+            return Err(format!(
+                "CI needs Prometheus and it could not be installed: {why}"
+            ));
+        }
+        println!("xtask: the Prometheus end-to-end test will skip: {why}");
+    }
     // Kept alive until the tests end; dropping it stops the cluster.
     let mut cluster = None;
     if std::env::var_os("DATABASE_URL").is_none() {

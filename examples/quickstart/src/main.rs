@@ -125,7 +125,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
     #[cfg(feature = "instrument")]
     if let (Some(exporter), Some(addr)) = (exporter, args.serve) {
-        let steady = if args.steady { "steady workload running" } else { "no further workload" };
+        let steady = if args.steady {
+            "steady workload running"
+        } else {
+            "no further workload"
+        };
         println!("\nserving http://{addr}/metrics; {steady} (Ctrl-C to stop)");
         drop(exporter);
         tokio::signal::ctrl_c().await?;
