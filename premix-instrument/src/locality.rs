@@ -42,15 +42,15 @@ impl Strategy {
     }
 }
 
-/// Parent-count buckets `(min, max)`, inclusive; they bracket the usual
-/// thresholds (the fork's default is 128).
+/// Parent-count buckets `(min, max)`, inclusive; they bracket the fork's
+/// default Vec/HashMap threshold (2048).
 pub const PARENT_BUCKETS: [(u64, u64); 7] = [
     (1, 1),
     (2, 10),
     (11, 100),
-    (101, 128),
-    (129, 1_000),
-    (1_001, 10_000),
+    (101, 1_000),
+    (1_001, 2_048),
+    (2_049, 10_000),
     (10_001, u64::MAX),
 ];
 
@@ -360,10 +360,10 @@ mod tests {
             (2, 1),
             (10, 1),
             (11, 2),
-            (127, 3),
-            (128, 3),
-            (129, 4),
-            (10_000, 5),
+            (101, 3),
+            (1_000, 3),
+            (2_048, 4),
+            (2_049, 5),
             (10_001, 6),
         ] {
             assert_eq!(bucket_of(parents), bucket, "{parents}");

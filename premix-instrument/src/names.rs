@@ -139,10 +139,11 @@ pub const DURATION_BUCKETS_SECONDS: &[f64] = &[
     0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// Bucket upper bounds for parents per eager load; they bracket the default
-/// Vec/HashMap threshold (128) closely so the strategy mix can be read off.
+/// Bucket upper bounds for parents per eager load; they bracket the fork's
+/// default Vec/HashMap threshold (2048) closely so the strategy mix can be
+/// read off.
 pub const PARENT_COUNT_BUCKETS: &[f64] = &[
-    1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 127.0, 128.0, 129.0, 250.0, 500.0, 1000.0, 2500.0,
+    1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2047.0, 2048.0, 2049.0, 5000.0,
     10_000.0,
 ];
 

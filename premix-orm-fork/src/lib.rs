@@ -103,6 +103,6 @@ pub mod prelude {
 /// What derived code calls. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::eager::load_has_many;
+    pub use crate::eager::{ParentIndex, load_has_many};
     pub use crate::static_query::{NOT_BUILT, PremixQuery, QueryOp, QuerySpec, StaticQuery};
 }

@@ -41,7 +41,7 @@ pub struct Comment {
 }
 
 pub const USERS: i32 = 200;
-const POSTS_PER_USER: i32 = 5;
+const POSTS_PER_USER: i32 = 15;
 const COMMENTS_PER_POST: i32 = 3;
 
 /// Creates the tables and the starting data.
@@ -85,8 +85,9 @@ where
     tx.commit().await
 }
 
-/// Eager loads cycle through these parent counts: both sides of 128.
-const EAGER_PARENTS: [i32; 6] = [1, 10, 50, 128, 129, 200];
+/// Eager loads cycle through these parent counts: both sides of the default
+/// threshold (2048; users have at most 200 parents, posts up to 3000).
+const EAGER_PARENTS: [i32; 6] = [1, 10, 100, 1000, 2048, 3000];
 
 /// Operation `i` of the mix.
 pub async fn step<DB: SqlDialect>(pool: &Pool<DB>, i: u64) -> Result<(), sqlx::Error>

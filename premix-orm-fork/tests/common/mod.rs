@@ -657,9 +657,10 @@ where
     assert!(none.is_none());
 }
 
-/// Eager loads at 1, 10, 127, 128, 129 and 1000 parents record the strategy
-/// the default threshold (128) implies, with exact parent and child counts
-/// and one child query each.
+/// Eager loads at 1, 10, 127, 128, 129 and 1000 parents, with the threshold
+/// set to 128, record the strategy it implies, with exact parent and child
+/// counts and one child query each; at the default threshold 1000 parents
+/// group with the Vec.
 pub async fn eager_threshold_counts<DB: SqlDialect>(pool: &Pool<DB>)
 where
     User: Model<DB>,
@@ -685,6 +686,7 @@ where
         let loaded = User::find_in_pool(pool)
             .limit(i32::try_from(parents).unwrap())
             .include(User::posts)
+            .vec_grouping_max_parents(128)
             .all()
             .await
             .unwrap();
@@ -713,6 +715,22 @@ where
             "{parents}"
         );
     }
+    let before = Snapshot::take();
+    User::find_in_pool(pool)
+        .limit(1000)
+        .include(User::posts)
+        .all()
+        .await
+        .unwrap();
+    let stats = Snapshot::take().since(&before);
+    assert_eq!(
+        stats
+            .eager_loads("users", "posts", Strategy::Vec)
+            .map(|l| l.parents()),
+        Some(1000),
+        "the default threshold ({}) groups 1000 parents with the Vec",
+        premix_orm_fork::DEFAULT_VEC_GROUPING_MAX_PARENTS
+    );
 }
 
 /// The first use of a statement on each of three connections is a miss, the
