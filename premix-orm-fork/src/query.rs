@@ -671,7 +671,10 @@ async fn select_on<DB: SqlDialect, T: Model<DB>>(
     premix_instrument::instrument(op = "update", model = <T as Model<DB>>::__meta().table)
 )]
 // `T` names the model only for the instrumentation's label.
-#[cfg_attr(not(feature = "instrument"), allow(clippy::extra_unused_type_parameters))]
+#[cfg_attr(
+    not(feature = "instrument"),
+    allow(clippy::extra_unused_type_parameters)
+)]
 async fn builder_update_on<DB: SqlDialect, T: Model<DB>>(
     conn: &mut DB::Connection,
     query: DbQuery<'_, DB>,
@@ -684,7 +687,10 @@ async fn builder_update_on<DB: SqlDialect, T: Model<DB>>(
     premix_instrument::instrument(op = "delete", model = <T as Model<DB>>::__meta().table)
 )]
 // `T` names the model only for the instrumentation's label.
-#[cfg_attr(not(feature = "instrument"), allow(clippy::extra_unused_type_parameters))]
+#[cfg_attr(
+    not(feature = "instrument"),
+    allow(clippy::extra_unused_type_parameters)
+)]
 async fn builder_delete_on<DB: SqlDialect, T: Model<DB>>(
     conn: &mut DB::Connection,
     query: DbQuery<'_, DB>,
