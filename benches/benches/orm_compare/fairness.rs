@@ -1,0 +1,126 @@
+//! The fairness contract, computed: per scenario, every contender's
+//! statements are compared with the baseline's (same shape, same rows), and
+//! a scenario that differs is refused unless the difference is declared
+//! intentional, with its reason.
+
+use crate::capture::Statement;
+
+/// The shape of a statement: lower case, identifier quotes dropped,
+/// whitespace collapsed, numbered placeholders as `?`.
+pub fn normalize(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '`' | '"' => {}
+            '$' if chars.peek().is_some_and(char::is_ascii_digit) => {
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+                out.push('?');
+            }
+            c if c.is_whitespace() => {
+                if !out.ends_with(' ') && !out.is_empty() {
+                    out.push(' ');
+                }
+            }
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out.trim().trim_end_matches(';').to_owned()
+}
+
+/// Differences declared on purpose: (scenario, contender, reason).
+pub const INTENTIONAL: &[(&str, &str, &str)] = &[(
+    "*",
+    "premix",
+    "published premix sends its own SQL (SELECT *, inlined LIMIT/OFFSET, quoted identifiers); \
+         measured as a user of it would run it",
+)];
+
+/// The verdict on one contender in one scenario.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub scenario: &'static str,
+    pub contender: &'static str,
+    pub statements: Vec<String>,
+    pub rows: u64,
+    pub same_shape: bool,
+    pub same_rows: bool,
+    pub intentional: Option<&'static str>,
+}
+
+impl Verdict {
+    /// Whether the scenario may be reported for this contender.
+    pub fn reportable(&self) -> bool {
+        self.same_rows && (self.same_shape || self.intentional.is_some())
+    }
+
+    pub fn label(&self) -> String {
+        match (self.same_rows, self.same_shape, self.intentional) {
+            (false, _, _) => "FAIL (rows differ)".into(),
+            (true, true, _) => "pass".into(),
+            (true, false, Some(_)) => "intentional difference".into(),
+            (true, false, None) => "FAIL (shape differs)".into(),
+        }
+    }
+}
+
+/// Rows each statement returned, or changed when it returned none (SQLite
+/// reports a stale changes count on SELECTs, so the two are not added).
+fn rows(statements: &[Statement]) -> u64 {
+    statements
+        .iter()
+        .map(|s| {
+            if s.rows_returned > 0 {
+                s.rows_returned
+            } else {
+                s.rows_affected
+            }
+        })
+        .sum()
+}
+
+/// Judges `candidate` against `baseline` in `scenario`.
+pub fn judge(
+    scenario: &'static str,
+    contender: &'static str,
+    baseline: &[Statement],
+    candidate: &[Statement],
+) -> Verdict {
+    let shapes = |s: &[Statement]| s.iter().map(|s| normalize(&s.sql)).collect::<Vec<_>>();
+    let statements = shapes(candidate);
+    Verdict {
+        scenario,
+        contender,
+        same_shape: statements == shapes(baseline),
+        same_rows: rows(candidate) == rows(baseline),
+        rows: rows(candidate),
+        statements,
+        intentional: INTENTIONAL
+            .iter()
+            .find(|(s, c, _)| (*s == "*" || *s == scenario) && *c == contender)
+            .map(|(_, _, why)| *why),
+    }
+}
+
+/// Checked at start-up (benches have no test harness).
+pub fn self_check() {
+    let cases = [
+        (
+            "SELECT id FROM \"users\" WHERE id = $1",
+            "select id from users where id = ?",
+        ),
+        (
+            "select  id\n from `users`  where id = ?;",
+            "select id from users where id = ?",
+        ),
+        (
+            "INSERT INTO posts (a, b) VALUES ($1, $12)",
+            "insert into posts (a, b) values (?, ?)",
+        ),
+    ];
+    for (sql, want) in cases {
+        assert_eq!(normalize(sql), want);
+    }
+}
