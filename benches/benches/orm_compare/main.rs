@@ -1,7 +1,8 @@
 //! premix-orm-fork against raw sqlx 0.8 (`query_as` + `FromRow`, running the
-//! fork's SQL) and the published premix-orm 1.0.9-alpha (through its own
-//! API), on one in-memory SQLite pool with one dataset, in one binary so all
-//! share one sqlx and one SQLite build.
+//! fork's SQL), the published premix-orm 1.0.9-alpha and SeaORM 1.1 (each
+//! through its own API), on one in-memory SQLite pool with one dataset (SeaORM
+//! wraps the same sqlx pool), in one binary so all share one sqlx and one
+//! SQLite build.
 //!
 //! Before timing a scenario, the harness runs it once per contender with
 //! sqlx's statement events captured, and checks the fairness contract:
@@ -81,6 +82,69 @@ mod published {
     }
 }
 
+/// The same tables as SeaORM entities.
+mod sea {
+    pub mod users {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "users")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            pub name: String,
+            pub age: i32,
+            pub active: bool,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {
+            #[sea_orm(has_many = "super::posts::Entity")]
+            Posts,
+        }
+
+        impl Related<super::posts::Entity> for Entity {
+            fn to() -> RelationDef {
+                Relation::Posts.def()
+            }
+        }
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    pub mod posts {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "posts")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            pub user_id: i32,
+            pub title: String,
+            pub score: i64,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {
+            #[sea_orm(
+                belongs_to = "super::users::Entity",
+                from = "Column::UserId",
+                to = "super::users::Column::Id"
+            )]
+            User,
+        }
+
+        impl Related<super::users::Entity> for Entity {
+            fn to() -> RelationDef {
+                Relation::User.def()
+            }
+        }
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+}
+
 /// Raw sqlx rows: idiomatic `#[derive(sqlx::FromRow)]`. Every field is
 /// decoded, which is the work measured.
 #[allow(dead_code)]
@@ -148,13 +212,13 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-const CONTENDERS: [&str; 3] = ["raw", "fork", "premix"];
+const CONTENDERS: [&str; 4] = ["raw", "fork", "premix", "seaorm"];
 
 struct Result {
     scenario: &'static str,
-    ns: [f64; 3],
-    ratio: [f64; 3],
-    blocks: [f64; 3],
+    ns: [f64; 4],
+    ratio: [f64; 4],
+    blocks: [f64; 4],
     verdicts: Vec<fairness::Verdict>,
 }
 
@@ -169,13 +233,15 @@ fn selected(name: &str) -> bool {
 }
 
 /// Runs one scenario: fairness check, allocations, interleaved timing.
-async fn scenario<R, RF, F, FF, P, PF>(
+#[allow(clippy::too_many_arguments)] // one closure per contender reads best here
+async fn scenario<R, RF, F, FF, P, PF, S, SF>(
     pool: &SqlitePool,
     name: &'static str,
     iterations: u64,
     mut raw: R,
     mut fork: F,
     mut premix: P,
+    mut seaorm: S,
 ) -> Option<Result>
 where
     R: FnMut(u64) -> RF,
@@ -184,72 +250,71 @@ where
     FF: Future<Output = ()>,
     P: FnMut(u64) -> PF,
     PF: Future<Output = ()>,
+    S: FnMut(u64) -> SF,
+    SF: Future<Output = ()>,
 {
     if !selected(name) {
         return None;
     }
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let next = || NEXT.fetch_add(1, Ordering::Relaxed);
-    // One op each, warm (statements prepared), with the SQL captured.
-    raw(next()).await;
-    fork(next()).await;
-    premix(next()).await;
-    let ((), baseline) = capture::capture(async {
-        raw(next()).await;
-        settle(pool).await
-    })
-    .await;
-    let ((), forked) = capture::capture(async {
-        fork(next()).await;
-        settle(pool).await
-    })
-    .await;
-    let ((), published) = capture::capture(async {
-        premix(next()).await;
-        settle(pool).await
-    })
-    .await;
-    let verdicts = vec![
-        fairness::judge(name, "raw", &baseline, &baseline),
-        fairness::judge(name, "fork", &baseline, &forked),
-        fairness::judge(name, "premix", &baseline, &published),
-    ];
+    // One op of contender `side` (index into CONTENDERS).
+    macro_rules! op {
+        ($side:expr) => {
+            match $side {
+                0 => raw(next()).await,
+                1 => fork(next()).await,
+                2 => premix(next()).await,
+                _ => seaorm(next()).await,
+            }
+        };
+    }
+    const N: usize = CONTENDERS.len();
+
+    // One op each, warm (statements prepared), then one with its SQL captured.
+    let mut captured = Vec::new();
+    for side in 0..N {
+        op!(side);
+        let ((), statements) = capture::capture(async {
+            op!(side);
+            settle(pool).await;
+        })
+        .await;
+        captured.push(statements);
+    }
+    let verdicts = CONTENDERS
+        .iter()
+        .zip(&captured)
+        .map(|(contender, statements)| fairness::judge(name, contender, &captured[0], statements))
+        .collect();
 
     for _ in 0..WARMUP {
-        raw(next()).await;
-        fork(next()).await;
-        premix(next()).await;
+        for side in 0..N {
+            op!(side);
+        }
     }
-    let mut blocks = [0.0; 3];
+    let mut blocks = [0.0; N];
     for (side, slot) in blocks.iter_mut().enumerate() {
         let before = process_stats();
         for _ in 0..ALLOC_OPS {
-            match side {
-                0 => raw(next()).await,
-                1 => fork(next()).await,
-                _ => premix(next()).await,
-            }
+            op!(side);
         }
         *slot = process_stats().since(&before).blocks() as f64 / ALLOC_OPS as f64;
     }
 
-    let mut ns: [Vec<f64>; 3] = Default::default();
-    let mut ratios: [Vec<f64>; 3] = Default::default();
+    let mut ns: [Vec<f64>; N] = Default::default();
+    let mut ratios: [Vec<f64>; N] = Default::default();
     for round in 0..ROUNDS {
-        let mut this_round = [0.0; 3];
-        for turn in 0..3 {
-            let side = (round + turn) % 3;
+        let mut this_round = [0.0; N];
+        for turn in 0..N {
+            let side = (round + turn) % N;
             let start = Instant::now();
             for _ in 0..iterations {
-                match side {
-                    0 => raw(next()).await,
-                    1 => fork(next()).await,
-                    _ => premix(next()).await,
-                }
+                op!(side);
             }
             this_round[side] = start.elapsed().as_secs_f64() * 1e9 / iterations as f64;
         }
-        for side in 0..3 {
+        for side in 0..N {
             ns[side].push(this_round[side]);
             ratios[side].push(this_round[side] / this_round[0]);
         }
@@ -274,7 +339,15 @@ fn main() {
         use premix_orm::prelude::Model as PublishedModel;
         use premix_orm_fork::prelude::Model as ForkModel;
 
+        use sea_orm::{
+            ActiveModelTrait, ColumnTrait, EntityTrait, LoaderTrait, NotSet, QueryFilter, QuerySelect,
+            Set, SqlxSqliteConnector, Unchanged,
+        };
+
         let pool = setup().await;
+        // SeaORM on the very same sqlx pool.
+        let db: &'static sea_orm::DatabaseConnection =
+            Box::leak(Box::new(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool.clone())));
         let by_id = ours::User::find_in_pool(pool).filter_eq("id", 1).to_sql();
         let first_100 = ours::User::find_in_pool(pool).limit(100).to_sql();
         let by_id: &'static str = Box::leak(by_id.into_boxed_str());
@@ -297,6 +370,9 @@ fn main() {
                 |i| async move {
                     black_box(<published::User as PublishedModel<sqlx::Sqlite>>::find_by_id(pool, user_id(i)).await.unwrap());
                 },
+                |i| async move {
+                    black_box(sea::users::Entity::find_by_id(user_id(i)).one(db).await.unwrap());
+                },
             )
             .await,
         );
@@ -315,6 +391,14 @@ fn main() {
                 |i| async move {
                     black_box(published::User::find_in_pool(pool).filter_eq("id", user_id(i)).all().await.unwrap());
                 },
+                |i| async move {
+                    let rows = sea::users::Entity::find()
+                        .filter(sea::users::Column::Id.eq(user_id(i)))
+                        .all(db)
+                        .await
+                        .unwrap();
+                    black_box(rows);
+                },
             )
             .await,
         );
@@ -332,6 +416,9 @@ fn main() {
                 },
                 |_| async move {
                     black_box(published::User::find_in_pool(pool).limit(100).all().await.unwrap());
+                },
+                |_| async move {
+                    black_box(sea::users::Entity::find().limit(100).all(db).await.unwrap());
                 },
             )
             .await,
@@ -360,6 +447,15 @@ fn main() {
                     let mut user = published::User { id: 7, name: String::new(), age: (i % 90) as i32, active: i % 2 == 0, posts: None };
                     black_box(user.update(pool).await.unwrap());
                 },
+                |i| async move {
+                    let user = sea::users::ActiveModel {
+                        id: Unchanged(7),
+                        name: Set(String::new()),
+                        age: Set((i % 90) as i32),
+                        active: Set(i % 2 == 0),
+                    };
+                    black_box(user.update(db).await.unwrap());
+                },
             )
             .await,
         );
@@ -387,6 +483,15 @@ fn main() {
                     let mut post = published::Post { id: 0, user_id: 999, title: String::new(), score: i as i64 };
                     post.save(pool).await.unwrap();
                     black_box(post.id);
+                },
+                |i| async move {
+                    let post = sea::posts::ActiveModel {
+                        id: NotSet,
+                        user_id: Set(999),
+                        title: Set(String::new()),
+                        score: Set(i as i64),
+                    };
+                    black_box(post.insert(db).await.unwrap());
                 },
             )
             .await,
@@ -422,6 +527,15 @@ fn main() {
                     let users = published::User::find_in_pool(pool).filter_lte("id", 50).include("posts").all().await.unwrap();
                     black_box(users);
                 },
+                |_| async move {
+                    let users = sea::users::Entity::find()
+                        .filter(sea::users::Column::Id.lte(50))
+                        .all(db)
+                        .await
+                        .unwrap();
+                    let posts = users.load_many(sea::posts::Entity, db).await.unwrap();
+                    black_box((users, posts));
+                },
             )
             .await,
         );
@@ -452,16 +566,16 @@ fn report(results: &[Result]) {
         }
     }
     println!(
-        "\n{:<18} {:>11} {:>11} {:>11} {:>10} {:>10} {:>9} {:>9} {:>9}",
+        "\n{:<18} {:>10} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8}",
         "scenario",
         "raw ns",
-        "fork ns",
-        "premix ns",
         "fork/raw",
-        "premix/raw",
+        "prmx/raw",
+        "sea/raw",
         "raw blk",
         "fork blk",
-        "prmx blk"
+        "prmx blk",
+        "sea blk"
     );
     let mut json = Vec::new();
     for r in results {
@@ -473,16 +587,16 @@ fn report(results: &[Result]) {
             }
         };
         println!(
-            "{:<18} {:>11.0} {:>11} {:>11} {:>10} {:>10} {:>9.2} {:>9} {:>9}",
+            "{:<18} {:>10.0} {:>9} {:>9} {:>9} {:>8.2} {:>8} {:>8} {:>8}",
             r.scenario,
             r.ns[0],
-            show(1, format!("{:.0}", r.ns[1])),
-            show(2, format!("{:.0}", r.ns[2])),
             show(1, format!("{:.3}", r.ratio[1])),
             show(2, format!("{:.3}", r.ratio[2])),
+            show(3, format!("{:.3}", r.ratio[3])),
             r.blocks[0],
             show(1, format!("{:.2}", r.blocks[1])),
             show(2, format!("{:.2}", r.blocks[2])),
+            show(3, format!("{:.2}", r.blocks[3])),
         );
         for (side, contender) in CONTENDERS.iter().enumerate() {
             let v = &r.verdicts[side];
