@@ -157,7 +157,10 @@ struct RawUser {
 }
 
 const USERS: i32 = 1000;
-const SEEDED_POSTS: i32 = 500;
+/// Users 1..=50 have 10 posts each, users 51..=250 have 5 each.
+const SEEDED_POSTS: i32 = 50 * 10 + 200 * 5;
+/// Posts of user 1000 that the delete scenarios remove, one per op.
+const SCRATCH_POSTS: i32 = 90_000;
 const ROUNDS: usize = 15;
 const WARMUP: u64 = 100;
 const ALLOC_OPS: u64 = 100;
@@ -182,12 +185,22 @@ async fn setup() -> &'static SqlitePool {
             .await
             .unwrap();
     }
-    // Users 1..=50 have 10 posts each.
     for n in 0..SEEDED_POSTS {
+        let user = if n < 500 {
+            1 + n % 50
+        } else {
+            51 + (n - 500) % 200
+        };
         sqlx::query("INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?)")
-            .bind(1 + n % 50)
+            .bind(user)
             .bind(format!("post {n}"))
             .bind(i64::from(n))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    for _ in 0..SCRATCH_POSTS {
+        sqlx::query("INSERT INTO posts (user_id, title, score) VALUES (1000, '', 0)")
             .execute(&mut *tx)
             .await
             .unwrap();
@@ -201,6 +214,12 @@ async fn setup() -> &'static SqlitePool {
 async fn settle(pool: &SqlitePool) {
     let mut conn = pool.acquire().await.unwrap();
     conn.ping().await.unwrap();
+}
+
+/// The next scratch post to delete (ids follow the seeded posts).
+fn next_scratch() -> i32 {
+    static NEXT: AtomicI32 = AtomicI32::new(SEEDED_POSTS + 1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 fn user_id(i: u64) -> i32 {
@@ -530,6 +549,167 @@ fn main() {
                 |_| async move {
                     let users = sea::users::Entity::find()
                         .filter(sea::users::Column::Id.lte(50))
+                        .all(db)
+                        .await
+                        .unwrap();
+                    let posts = users.load_many(sea::posts::Entity, db).await.unwrap();
+                    black_box((users, posts));
+                },
+            )
+            .await,
+        );
+        results.extend(
+            scenario(
+                pool,
+                "delete",
+                1000,
+                |_| async move {
+                    let done = sqlx::query("DELETE FROM posts WHERE id = ?")
+                        .bind(next_scratch())
+                        .execute(pool)
+                        .await
+                        .unwrap();
+                    black_box(done.rows_affected());
+                },
+                |_| async move {
+                    let mut post = ours::Post { id: next_scratch(), user_id: 1000, title: String::new(), score: 0 };
+                    post.delete(pool).await.unwrap();
+                },
+                |_| async move {
+                    let mut post = published::Post { id: next_scratch(), user_id: 1000, title: String::new(), score: 0 };
+                    post.delete(pool).await.unwrap();
+                },
+                |_| async move {
+                    let done = sea::posts::Entity::delete_by_id(next_scratch()).exec(db).await.unwrap();
+                    black_box(done.rows_affected);
+                },
+            )
+            .await,
+        );
+        results.extend(
+            scenario(
+                pool,
+                "paged_50x10",
+                20,
+                |_| async move {
+                    let sql = ours::User::find_in_pool(pool).limit(10).offset(0).to_sql();
+                    for page in 0..50_i64 {
+                        let rows = sqlx::query_as::<_, RawUser>(&sql).bind(10_i64).bind(page * 10).fetch_all(pool).await.unwrap();
+                        black_box(rows);
+                    }
+                },
+                |_| async move {
+                    for page in 0..50 {
+                        black_box(ours::User::find_in_pool(pool).limit(10).offset(page * 10).all().await.unwrap());
+                    }
+                },
+                |_| async move {
+                    for page in 0..50 {
+                        black_box(published::User::find_in_pool(pool).limit(10).offset(page * 10).all().await.unwrap());
+                    }
+                },
+                |_| async move {
+                    for page in 0..50_u64 {
+                        black_box(sea::users::Entity::find().limit(10).offset(page * 10).all(db).await.unwrap());
+                    }
+                },
+            )
+            .await,
+        );
+        results.extend(
+            scenario(
+                pool,
+                "transaction_3_writes",
+                500,
+                |i| async move {
+                    let mut tx = pool.begin().await.unwrap();
+                    sqlx::query("INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?) RETURNING id")
+                        .bind(999)
+                        .bind("")
+                        .bind(i as i64)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .unwrap();
+                    sqlx::query("UPDATE users SET name = ?, age = ?, active = ? WHERE id = ?")
+                        .bind("")
+                        .bind((i % 90) as i32)
+                        .bind(true)
+                        .bind(8)
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
+                    sqlx::query("DELETE FROM posts WHERE id = ?").bind(next_scratch()).execute(&mut *tx).await.unwrap();
+                    tx.commit().await.unwrap();
+                },
+                |i| async move {
+                    let mut tx = pool.begin().await.unwrap();
+                    let mut post = ours::Post { id: 0, user_id: 999, title: String::new(), score: i as i64 };
+                    post.save(&mut tx).await.unwrap();
+                    let mut user = ours::User { id: 8, name: String::new(), age: (i % 90) as i32, active: true, posts: None };
+                    user.update(&mut tx).await.unwrap();
+                    let mut gone = ours::Post { id: next_scratch(), user_id: 1000, title: String::new(), score: 0 };
+                    gone.delete(&mut tx).await.unwrap();
+                    tx.commit().await.unwrap();
+                },
+                |i| async move {
+                    let mut tx = pool.begin().await.unwrap();
+                    let mut post = published::Post { id: 0, user_id: 999, title: String::new(), score: i as i64 };
+                    post.save(&mut *tx).await.unwrap();
+                    let mut user = published::User { id: 8, name: String::new(), age: (i % 90) as i32, active: true, posts: None };
+                    user.update(&mut *tx).await.unwrap();
+                    let mut gone = published::Post { id: next_scratch(), user_id: 1000, title: String::new(), score: 0 };
+                    gone.delete(&mut *tx).await.unwrap();
+                    tx.commit().await.unwrap();
+                },
+                |i| async move {
+                    use sea_orm::TransactionTrait;
+                    let txn = db.begin().await.unwrap();
+                    let post = sea::posts::ActiveModel { id: NotSet, user_id: Set(999), title: Set(String::new()), score: Set(i as i64) };
+                    post.insert(&txn).await.unwrap();
+                    let user = sea::users::ActiveModel { id: Unchanged(8), name: Set(String::new()), age: Set((i % 90) as i32), active: Set(true) };
+                    user.update(&txn).await.unwrap();
+                    sea::posts::Entity::delete_by_id(next_scratch()).exec(&txn).await.unwrap();
+                    txn.commit().await.unwrap();
+                },
+            )
+            .await,
+        );
+        results.extend(
+            scenario(
+                pool,
+                "eager_200x5",
+                50,
+                |_| async move {
+                    let parents = sqlx::query_as::<_, RawUser>("SELECT id, name, age, active FROM users WHERE id >= ? AND id <= ?")
+                        .bind(51)
+                        .bind(250)
+                        .fetch_all(pool)
+                        .await
+                        .unwrap();
+                    let placeholders = vec!["?"; 256].join(", ");
+                    let sql = format!("SELECT id, user_id, title, score FROM posts WHERE user_id IN ({placeholders})");
+                    let mut query = sqlx::query_as::<_, (i32, i32, String, i64)>(&sql);
+                    for id in (51..=250).chain(std::iter::repeat_n(250, 56)) {
+                        query = query.bind(id);
+                    }
+                    let mut by_parent: std::collections::HashMap<i32, Vec<(i32, i32, String, i64)>> = Default::default();
+                    for post in query.fetch_all(pool).await.unwrap() {
+                        by_parent.entry(post.1).or_default().push(post);
+                    }
+                    black_box((parents, by_parent));
+                },
+                |_| async move {
+                    let users = ours::User::find_in_pool(pool).filter_gte("id", 51).filter_lte("id", 250).include(ours::User::posts).all().await.unwrap();
+                    black_box(users);
+                },
+                |_| async move {
+                    let users = published::User::find_in_pool(pool).filter_gte("id", 51).filter_lte("id", 250).include("posts").all().await.unwrap();
+                    black_box(users);
+                },
+                |_| async move {
+                    let users = sea::users::Entity::find()
+                        .filter(sea::users::Column::Id.gte(51))
+                        .filter(sea::users::Column::Id.lte(250))
                         .all(db)
                         .await
                         .unwrap();
