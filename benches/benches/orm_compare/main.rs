@@ -18,6 +18,14 @@
 //! `benches/results/orm_compare.json`.
 //!
 //! `taskset -c 1 cargo bench -p premix-benches --bench orm_compare [scenario...]`
+//!
+//! Instruction counts, steadier than time on a shared machine: run the bench
+//! binary under `valgrind --tool=callgrind` with `ORM_COMPARE_SIDE` set to a
+//! contender (`raw`, `fork`, `premix`, `seaorm`) and a scenario name; it then
+//! does the setup plus 100 ops of that contender only, so the difference of
+//! two runs' totals divided by 100 is the per-op difference. (With sqlx's
+//! SQLite worker thread, runs of one side still vary by ~±20 k instructions
+//! per op; repeat them.)
 
 mod capture;
 mod fairness;
@@ -289,6 +297,17 @@ where
         };
     }
     const N: usize = CONTENDERS.len();
+
+    if let Ok(only) = std::env::var("ORM_COMPARE_SIDE") {
+        let side = CONTENDERS
+            .iter()
+            .position(|c| *c == only)
+            .expect("ORM_COMPARE_SIDE names a contender");
+        for _ in 0..ALLOC_OPS {
+            op!(side);
+        }
+        return None;
+    }
 
     // One op each, warm (statements prepared), then one with its SQL captured.
     let mut captured = Vec::new();
@@ -722,6 +741,10 @@ fn main() {
         results
     });
 
+    if std::env::var_os("ORM_COMPARE_SIDE").is_some() {
+        // A callgrind run of one side: nothing to compare or report.
+        return;
+    }
     report(&results);
 }
 
