@@ -76,9 +76,6 @@ impl<A> CountingAlloc<A> {
     }
 }
 
-// The workspace denies unsafe code; a global allocator cannot be written
-// without it. Every block below says why it is sound.
-#[allow(unsafe_code)]
 // SAFETY: every method forwards to the inner allocator with the caller's
 // arguments unchanged and returns its result unchanged, so the inner
 // allocator's guarantees are ours. The counting around it touches only
