@@ -373,6 +373,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let mut pool_options = String::new();
     let results: Vec<Result> = runtime.block_on(async {
         use premix_orm::prelude::Model as PublishedModel;
         use premix_orm_fork::prelude::Model as ForkModel;
@@ -383,6 +384,13 @@ fn main() {
         };
 
         let pool = setup().await;
+        let options = pool.options();
+        pool_options = format!(
+            "max_connections={} min_connections={} test_before_acquire={}",
+            options.get_max_connections(),
+            options.get_min_connections(),
+            options.get_test_before_acquire()
+        );
         // SeaORM on the very same sqlx pool.
         let db: &'static sea_orm::DatabaseConnection =
             Box::leak(Box::new(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool.clone())));
@@ -745,13 +753,12 @@ fn main() {
         // A callgrind run of one side: nothing to compare or report.
         return;
     }
-    report(&results);
+    report(&results, &pool_options);
 }
 
-fn report(results: &[Result]) {
-    println!(
-        "\norm_compare: in-memory SQLite, one shared pool (1 connection), current-thread runtime"
-    );
+fn report(results: &[Result], pool_options: &str) {
+    println!("\norm_compare: in-memory SQLite, current-thread runtime");
+    println!("pool, read back (one pool shared by every contender): {pool_options}");
     println!("\nfairness checklist (baseline: raw sqlx running the fork's SQL)");
     for r in results {
         for v in &r.verdicts {
@@ -824,8 +831,34 @@ fn report(results: &[Result]) {
     )
     .unwrap();
     std::fs::write(out.join("orm_compare.json"), text + "\n").unwrap();
+    let mut csv = String::from(
+        "scenario,contender,fairness,reported,rows,median_ns_per_op,ratio_to_raw,blocks_per_op\n",
+    );
+    for r in results {
+        for (side, contender) in CONTENDERS.iter().enumerate() {
+            let v = &r.verdicts[side];
+            let number = |x: f64| {
+                if v.reportable() {
+                    format!("{x:.3}")
+                } else {
+                    String::new()
+                }
+            };
+            csv.push_str(&format!(
+                "{},{contender},{},{},{},{},{},{}\n",
+                r.scenario,
+                v.label(),
+                v.reportable(),
+                v.rows,
+                number(r.ns[side]),
+                number(r.ratio[side]),
+                number(r.blocks[side]),
+            ));
+        }
+    }
+    std::fs::write(out.join("orm_compare.csv"), csv).unwrap();
     println!(
         "ratios are medians of {ROUNDS} per-round ratios; blocks = allocations + reallocations per op, process-wide"
     );
-    println!("wrote benches/results/orm_compare.json");
+    println!("wrote benches/results/orm_compare.json and orm_compare.csv");
 }
