@@ -105,6 +105,19 @@ impl Drop for Window<'_> {
     }
 }
 
+/// Starts the clock on the first poll, then runs `poll` inside a measured
+/// window charged to `charge`: the one step every instrumented future and
+/// stream shares.
+fn poll_charged<T>(
+    started: &mut Option<Instant>,
+    charge: &mut AllocStats,
+    poll: impl FnOnce() -> T,
+) -> T {
+    started.get_or_insert_with(Instant::now);
+    let _window = Window::open(charge);
+    poll()
+}
+
 pin_project! {
     /// A future that charges every poll of `inner` to an operation and
     /// records the call when `inner` completes or is dropped. Built by
@@ -145,11 +158,8 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let call = this.call;
-        call.started.get_or_insert_with(Instant::now);
-        let poll = {
-            let _window = Window::open(&mut call.allocations);
-            this.inner.poll(cx)
-        };
+        let inner = this.inner;
+        let poll = poll_charged(&mut call.started, &mut call.allocations, || inner.poll(cx));
         if let Poll::Ready(output) = &poll {
             let outcome = this.classify.take().map_or(Outcome::Ok, |c| c(output));
             call.record(outcome);
@@ -209,11 +219,10 @@ where
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
         let call = this.call;
-        call.started.get_or_insert_with(Instant::now);
-        let poll = {
-            let _window = Window::open(&mut call.allocations);
-            this.inner.poll_next(cx)
-        };
+        let inner = this.inner;
+        let poll = poll_charged(&mut call.started, &mut call.allocations, || {
+            inner.poll_next(cx)
+        });
         match &poll {
             Poll::Ready(Some(item)) => *this.saw_error |= (this.is_error)(item),
             Poll::Ready(None) => {
@@ -275,15 +284,12 @@ impl<F: Future> Future for Measured<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let started = *this.started.get_or_insert_with(Instant::now);
-        let poll = {
-            let _window = Window::open(this.allocations);
-            this.inner.poll(cx)
-        };
+        let inner = this.inner;
+        let poll = poll_charged(this.started, this.allocations, || inner.poll(cx));
         poll.map(|output| {
             let cost = Cost {
                 allocations: (*this.allocations).into(),
-                elapsed: started.elapsed(),
+                elapsed: this.started.map(|t| t.elapsed()).unwrap_or_default(),
             };
             (output, cost)
         })
