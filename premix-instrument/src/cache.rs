@@ -213,12 +213,15 @@ impl CacheCounters {
         op: &'static str,
         model: &'static str,
         result: StmtCacheResult,
+        lookups: u64,
         evictions: u64,
     ) {
         let index = result as usize;
-        self.stmt[index].fetch_add(1, Ordering::Relaxed);
         let handles = self.handles(op, model);
-        handles.stmt[index].increment(1);
+        if lookups > 0 {
+            self.stmt[index].fetch_add(lookups, Ordering::Relaxed);
+            handles.stmt[index].increment(lookups);
+        }
         if evictions > 0 {
             self.evictions.fetch_add(evictions, Ordering::Relaxed);
             handles.evictions.increment(evictions);

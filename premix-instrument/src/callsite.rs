@@ -59,13 +59,23 @@ impl CallSite {
         }
     }
 
-    /// Counts one prepared-statement cache lookup of this operation on
-    /// `model`, and `evictions` statements the cache dropped meanwhile.
-    pub fn record_stmt_cache(&self, model: &'static str, result: StmtCacheResult, evictions: u64) {
+    /// Counts `lookups` prepared-statement cache lookups of this operation
+    /// on `model` with one result, and `evictions` statements the cache
+    /// dropped meanwhile.
+    pub fn record_stmt_cache(
+        &self,
+        model: &'static str,
+        result: StmtCacheResult,
+        lookups: u64,
+        evictions: u64,
+    ) {
+        if lookups == 0 && evictions == 0 {
+            return;
+        }
         exclude_from_attribution(|| {
             self.counters(model)
                 .cache
-                .record_stmt(self.op, model, result, evictions);
+                .record_stmt(self.op, model, result, lookups, evictions);
         });
     }
 

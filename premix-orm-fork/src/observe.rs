@@ -94,9 +94,7 @@ impl StmtWatch {
             return;
         }
         if !self.prepared {
-            for _ in 0..lookups {
-                site.record_stmt_cache(model, StmtCacheResult::Unprepared, 0);
-            }
+            site.record_stmt_cache(model, StmtCacheResult::Unprepared, lookups, 0);
             return;
         }
         if DB::settle_statement_cache(conn).await.is_err() {
@@ -110,8 +108,8 @@ impl StmtWatch {
             lookups,
             CAPACITY.load(Ordering::Relaxed),
         ) {
-            for _ in 0..count {
-                site.record_stmt_cache(model, result, std::mem::take(&mut evictions));
+            if count > 0 {
+                site.record_stmt_cache(model, result, count, std::mem::take(&mut evictions));
             }
         }
     }
