@@ -155,6 +155,7 @@ fn summary() {
         "op blocks/call",
         "process blocks/call"
     );
+    let mut rows = Vec::new();
     for scenario in &SCENARIOS {
         let (mut plain, mut instrumented) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
@@ -179,6 +180,14 @@ fn summary() {
         let own_blocks = op.blocks_per_call().unwrap_or_default();
         let extra_process =
             (process.blocks() as f64 - plain_process.blocks() as f64) / CALLS_PER_ROUND as f64;
+        rows.push(serde_json::json!({
+            "scenario": scenario.name,
+            "plain_ns_per_call": plain,
+            "instrumented_ns_per_call": instrumented,
+            "overhead_ns_per_call": instrumented - plain,
+            "op_blocks_per_call": own_blocks,
+            "process_extra_blocks_per_call": extra_process,
+        }));
         println!(
             "{:<16} {:>10.1} {:>14.1} {:>12.1} {:>8.2} {:>16.3} {:>20.4}",
             scenario.name,
@@ -194,6 +203,17 @@ fn summary() {
         "op blocks/call: what the op was charged (the body's own allocations); \
          process blocks/call: extra blocks per call process-wide versus the plain twin"
     );
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results/runs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = serde_json::json!({
+        "run": "instrument_overhead",
+        "rounds": ROUNDS,
+        "calls_per_round": CALLS_PER_ROUND,
+        "results": rows,
+    });
+    let text = serde_json::to_string_pretty(&json).unwrap();
+    std::fs::write(dir.join("instrument_overhead.json"), text + "\n").unwrap();
+    println!("wrote benches/results/runs/instrument_overhead.json");
 }
 
 fn main() {

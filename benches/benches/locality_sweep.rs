@@ -229,6 +229,7 @@ fn main() {
     let mut csv = String::from(
         "measure,parents,vec_ns_per_parent,hashmap_ns_per_parent,vec_blocks_per_parent,hashmap_blocks_per_parent\n",
     );
+    let mut crossovers = Vec::new();
     for (measure, series) in [("end_to_end", &points), ("grouping_only", &grouping)] {
         println!(
             "\nlocality_sweep {measure}: {CHILDREN_PER_PARENT} children per parent, medians of {ROUNDS} interleaved rounds"
@@ -253,6 +254,7 @@ fn main() {
                 p.map_blocks
             );
         }
+        crossovers.push(serde_json::json!({"measure": measure, "hashmap_faster_from_parents": crossover(series)}));
         match crossover(series) {
             Some(c) => {
                 println!("{measure} crossover: the HashMap is >=3% faster from {c} parents on")
@@ -263,6 +265,16 @@ fn main() {
     println!("default threshold: Vec up to {DEFAULT_VEC_GROUPING_MAX_PARENTS} parents");
 
     std::fs::write(out.join("locality_sweep.csv"), csv).unwrap();
+    std::fs::create_dir_all(out.join("runs")).unwrap();
+    let json = serde_json::json!({
+        "run": "locality_sweep",
+        "rounds": ROUNDS,
+        "children_per_parent": CHILDREN_PER_PARENT,
+        "default_vec_grouping_max_parents": DEFAULT_VEC_GROUPING_MAX_PARENTS,
+        "crossovers": crossovers,
+    });
+    let text = serde_json::to_string_pretty(&json).unwrap();
+    std::fs::write(out.join("runs/locality_sweep.json"), text + "\n").unwrap();
     plot(
         &out.join("locality_sweep.svg"),
         "Eager load, end to end: time per parent",

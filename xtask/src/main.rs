@@ -9,11 +9,19 @@
 //! - `invariants`: only the invariant checks.
 //! - `dashboards`: regenerates the Grafana dashboard, Prometheus rules and
 //!   scrape config, and docs/metrics.md (`--check`: fail if stale).
+//! - `prepare`: regenerates the `query!` offline data in `benches/.sqlx`
+//!   (`--measure`: also times it, and the `instrument` feature's build cost).
+//! - `bench`: every bench, pinned to one CPU, with merged results and the
+//!   fairness checklist in `benches/results/` (see `bench.rs`).
 
+mod bench;
+mod callgrind;
 mod dashboards;
 mod invariants;
 mod postgres;
+mod prepare;
 mod prometheus;
+mod tools;
 
 use std::process::{Command, ExitCode};
 
@@ -22,7 +30,9 @@ const USAGE: &str = "usage: cargo xtask <task>
 tasks:
   test         check architecture invariants, then run the whole test suite
   invariants   check architecture invariants only
-  dashboards   regenerate dashboards/, the rules and docs/metrics.md (--check: only verify)";
+  dashboards   regenerate dashboards/, the rules and docs/metrics.md (--check: only verify)
+  prepare      regenerate benches/.sqlx with cargo sqlx prepare (--measure: time it, 3 runs)
+  bench        run every bench pinned to one CPU; results in benches/results/ (--quick: skip criterion)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +40,14 @@ fn main() -> ExitCode {
         Some("test") => invariants::check().and_then(|()| test(&args[1..])),
         Some("invariants") => invariants::check(),
         Some("dashboards") => dashboards::run(args.get(1).is_some_and(|a| a == "--check")),
+        Some("prepare") => prepare::run_prepare(args.iter().any(|a| a == "--measure")),
+        Some("bench") => {
+            let quick = args.iter().any(|a| a == "--quick");
+            let mut progress = bench::Progress::new(7);
+            let result = bench::run_all(quick, &mut progress);
+            progress.finish();
+            result
+        }
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -55,6 +55,14 @@ pub const INTENTIONAL: &[Waiver] = &[
                  lookups; its own relation loading); measured as a user of it would run it",
     },
     Waiver {
+        scenario: "*",
+        contender: "raw_join",
+        rows_may_differ: true,
+        reason: "the one-round-trip reference, not an ORM: one LEFT JOIN returns a row per (user, \
+                 post) instead of the users and then their posts; the floor a two-query loader \
+                 is compared with",
+    },
+    Waiver {
         scenario: "update",
         contender: "seaorm",
         rows_may_differ: true,
@@ -80,8 +88,6 @@ pub const INTENTIONAL: &[Waiver] = &[
 /// The verdict on one contender in one scenario.
 #[derive(Clone, Debug)]
 pub struct Verdict {
-    pub scenario: &'static str,
-    pub contender: &'static str,
     pub statements: Vec<String>,
     pub rows: u64,
     pub same_shape: bool,
@@ -131,8 +137,6 @@ pub fn judge(
     let shapes = |s: &[Statement]| s.iter().map(|s| normalize(&s.sql)).collect::<Vec<_>>();
     let statements = shapes(candidate);
     let verdict = Verdict {
-        scenario,
-        contender,
         same_shape: statements == shapes(baseline),
         same_rows: rows(candidate) == rows(baseline),
         rows: rows(candidate),

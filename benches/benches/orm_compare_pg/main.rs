@@ -1,0 +1,240 @@
+//! The same contenders as `orm_compare` on PostgreSQL over 127.0.0.1, where
+//! a query is real I/O: insert, select by primary key, and 10 concurrent
+//! selects on a 10-connection pool. One pool, shared by every contender
+//! (SeaORM wraps it), in schema `orm_compare` of the database `DATABASE_URL`
+//! names; `cargo xtask bench` starts a throwaway cluster for it. Raw sqlx
+//! runs the fork's SQL with `query_as` + `FromRow`; `query_as!` is measured
+//! on SQLite only (its offline data is prepared against one database).
+//!
+//! By hand: `DATABASE_URL=postgres://... taskset -c 1 cargo bench -p
+//! premix-benches --bench orm_compare_pg [-- scenario...]`.
+
+#[path = "../common/capture.rs"]
+mod capture;
+#[path = "../common/fairness.rs"]
+mod fairness;
+#[path = "../common/harness.rs"]
+mod harness;
+#[path = "../common/models.rs"]
+mod models;
+
+use std::hint::black_box;
+use std::str::FromStr;
+
+use futures_util::future::join_all;
+use harness::NoExtra;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Executor, PgPool};
+
+premix_instrument::install_counting_allocator!();
+
+const USERS: i32 = 1000;
+const CONNECTIONS: u32 = 10;
+
+fn user_id(i: u64) -> i32 {
+    1 + (i % USERS as u64) as i32
+}
+
+/// A fresh `orm_compare` schema with the dataset, and a pool whose
+/// connections use it.
+async fn setup(url: &str) -> &'static PgPool {
+    use premix_orm_fork::prelude::*;
+    let admin = PgPool::connect(url).await.expect("DATABASE_URL connects");
+    admin
+        .execute("DROP SCHEMA IF EXISTS orm_compare CASCADE; CREATE SCHEMA orm_compare")
+        .await
+        .unwrap();
+    let options = PgConnectOptions::from_str(url)
+        .unwrap()
+        .options([("search_path", "orm_compare")]);
+    let pool = PgPoolOptions::new()
+        .max_connections(CONNECTIONS)
+        .min_connections(CONNECTIONS)
+        .connect_with(options)
+        .await
+        .unwrap();
+    Premix::sync::<sqlx::Postgres, models::ours::User>(&pool)
+        .await
+        .unwrap();
+    Premix::sync::<sqlx::Postgres, models::ours::Post>(&pool)
+        .await
+        .unwrap();
+    pool.execute(
+        "INSERT INTO users (id, name, age, active) \
+         SELECT i, 'user' || i, 18 + i % 60, i % 2 = 0 FROM generate_series(1, 1000) AS i",
+    )
+    .await
+    .unwrap();
+    Box::leak(Box::new(pool))
+}
+
+fn main() {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        println!("orm_compare_pg: skipped, DATABASE_URL is not set (cargo xtask bench sets it)");
+        return;
+    };
+    fairness::self_check();
+    capture::install();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut setting = String::new();
+    let outcomes: Vec<harness::Outcome> = runtime.block_on(async {
+        use premix_orm::prelude::Model as PublishedModel;
+        use premix_orm_fork::prelude::Model as ForkModel;
+        use sea_orm::{ActiveModelTrait, EntityTrait, NotSet, Set, SqlxPostgresConnector};
+
+        let pool = setup(&url).await;
+        let options = pool.options();
+        let server: (String,) = sqlx::query_as("SHOW server_version")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        setting = format!(
+            "PostgreSQL {} over 127.0.0.1 (TCP), current-thread runtime; one pool shared by \
+             every contender, read back: max_connections={} min_connections={} \
+             test_before_acquire={}",
+            server.0,
+            options.get_max_connections(),
+            options.get_min_connections(),
+            options.get_test_before_acquire()
+        );
+        // PostgreSQL statements are logged as they complete, in the caller.
+        let settle = async || {};
+        let db: &'static sea_orm::DatabaseConnection = Box::leak(Box::new(
+            SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone()),
+        ));
+        let by_id = models::ours::User::find_in_pool(pool)
+            .filter_eq("id", 1)
+            .to_sql();
+        let by_id: &'static str = Box::leak(by_id.into_boxed_str());
+        type Fork = models::ours::User;
+        type Published = models::published::User;
+        let none = || -> NoExtra { None };
+
+        let mut results = Vec::new();
+        results.extend(
+            harness::scenario(
+                &settle,
+                "pg_select_by_pk",
+                1000,
+                |i| async move {
+                    let row = sqlx::query_as::<_, models::RawUser>(by_id)
+                        .bind(user_id(i))
+                        .fetch_optional(pool)
+                        .await
+                        .unwrap();
+                    black_box(row);
+                },
+                |i| async move {
+                    let row = <Fork as ForkModel<sqlx::Postgres>>::find_by_id(pool, user_id(i));
+                    black_box(row.await.unwrap());
+                },
+                |i| async move {
+                    let row =
+                        <Published as PublishedModel<sqlx::Postgres>>::find_by_id(pool, user_id(i));
+                    black_box(row.await.unwrap());
+                },
+                |i| async move {
+                    let row = models::sea::users::Entity::find_by_id(user_id(i)).one(db);
+                    black_box(row.await.unwrap());
+                },
+                none(),
+            )
+            .await,
+        );
+        results.extend(
+            harness::scenario(
+                &settle,
+                "pg_insert",
+                500,
+                |i| async move {
+                    let id: i32 = sqlx::query_scalar(
+                        "INSERT INTO posts (user_id, title, score) VALUES ($1, $2, $3) RETURNING id",
+                    )
+                    .bind(999)
+                    .bind("")
+                    .bind(i as i64)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+                    black_box(id);
+                },
+                |i| async move {
+                    let mut post = models::ours::Post {
+                        id: 0,
+                        user_id: 999,
+                        title: String::new(),
+                        score: i as i64,
+                    };
+                    post.save(pool).await.unwrap();
+                    black_box(post.id);
+                },
+                |i| async move {
+                    let mut post = models::published::Post {
+                        id: 0,
+                        user_id: 999,
+                        title: String::new(),
+                        score: i as i64,
+                    };
+                    post.save(pool).await.unwrap();
+                    black_box(post.id);
+                },
+                |i| async move {
+                    let post = models::sea::posts::ActiveModel {
+                        id: NotSet,
+                        user_id: Set(999),
+                        title: Set(String::new()),
+                        score: Set(i as i64),
+                    };
+                    black_box(post.insert(db).await.unwrap());
+                },
+                none(),
+            )
+            .await,
+        );
+        results.extend(
+            harness::scenario(
+                &settle,
+                "pg_10_concurrent_selects",
+                200,
+                |i| async move {
+                    let rows = join_all((0..10).map(|k| {
+                        sqlx::query_as::<_, models::RawUser>(by_id)
+                            .bind(user_id(i * 10 + k))
+                            .fetch_optional(pool)
+                    }));
+                    black_box(rows.await);
+                },
+                |i| async move {
+                    let rows = join_all((0..10).map(|k| {
+                        <Fork as ForkModel<sqlx::Postgres>>::find_by_id(pool, user_id(i * 10 + k))
+                    }));
+                    black_box(rows.await);
+                },
+                |i| async move {
+                    let rows = join_all((0..10).map(|k| {
+                        <Published as PublishedModel<sqlx::Postgres>>::find_by_id(
+                            pool,
+                            user_id(i * 10 + k),
+                        )
+                    }));
+                    black_box(rows.await);
+                },
+                |i| async move {
+                    let rows = join_all((0..10).map(|k| {
+                        models::sea::users::Entity::find_by_id(user_id(i * 10 + k)).one(db)
+                    }));
+                    black_box(rows.await);
+                },
+                none(),
+            )
+            .await,
+        );
+        results
+    });
+    if harness::side_mode().is_none() {
+        harness::report("postgres", &setting, &outcomes);
+    }
+}

@@ -1,0 +1,144 @@
+//! Instruction counts for one `select_by_pk` op, steadier than time on a
+//! shared machine: the `orm_compare` binary in its single-side mode under
+//! `valgrind --tool=callgrind --separate-threads=yes`, at two op counts, so
+//! the difference divided by the extra ops is the cost of one op with setup
+//! cancelled out. Reported per thread: the polling thread (where the ORM,
+//! the mapping and the instrumentation run; repeatable) and all threads
+//! (adds sqlx's SQLite worker, whose spin-and-park varies by ~±20 k
+//! instructions per op between runs of one binary).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::bench::{pretty, results_dir, write};
+
+const FEW: u64 = 50;
+const MANY: u64 = 250;
+
+/// The bench executable cargo builds for `orm_compare` with `features`.
+fn executable(features: &[&str]) -> Result<PathBuf, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = Command::new(cargo);
+    command.args([
+        "bench",
+        "--locked",
+        "--no-run",
+        "--message-format=json",
+        "-p",
+        "premix-benches",
+        "--bench",
+        "orm_compare",
+    ]);
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    let output = command
+        .output()
+        .map_err(|e| format!("could not run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "building orm_compare failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["target"]["name"] == "orm_compare")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| "cargo named no orm_compare executable".to_owned())
+}
+
+/// Instructions per thread (in thread order) of `ops` ops of `side`.
+fn instructions(exe: &Path, side: &str, ops: u64) -> Result<Vec<u64>, String> {
+    let dir = std::env::temp_dir().join(format!("premix-callgrind-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let output = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg("--separate-threads=yes")
+        .arg(format!(
+            "--callgrind-out-file={}",
+            dir.join("cg.out").display()
+        ))
+        .arg(exe)
+        .arg("select_by_pk")
+        .env("ORM_COMPARE_SIDE", side)
+        .env("ORM_COMPARE_OPS", ops.to_string())
+        .output()
+        .map_err(|e| format!("could not run valgrind (is it installed?): {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "callgrind of {side} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let mut per_thread = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
+        let total = text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("totals:")
+                    .or_else(|| l.strip_prefix("summary:"))
+            })
+            .and_then(|n| n.split_whitespace().next()?.parse().ok())
+            .ok_or_else(|| format!("{}: no totals line", file.display()))?;
+        per_thread.push(total);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(per_thread)
+}
+
+/// Runs the matrix and writes `benches/results/callgrind.json`.
+pub(crate) fn select_by_pk() -> Result<(), String> {
+    let plain = executable(&[])?;
+    let instrumented = executable(&["instrument"])?;
+    let matrix: [(&str, &Path, &str); 4] = [
+        ("plain", &plain, "raw"),
+        ("plain", &plain, "sqlx_macro"),
+        ("plain", &plain, "fork"),
+        ("instrument", &instrumented, "fork+instrument"),
+    ];
+    let mut rows = Vec::new();
+    println!(
+        "{:<18} {:>22} {:>22}",
+        "contender", "polling thread / op", "all threads / op"
+    );
+    for (build, exe, side) in matrix {
+        let few = instructions(exe, side, FEW)?;
+        let many = instructions(exe, side, MANY)?;
+        let per_op = |a: u64, b: u64| (b as f64 - a as f64) / (MANY - FEW) as f64;
+        let main = per_op(few[0], many[0]);
+        let all = per_op(few.iter().sum(), many.iter().sum());
+        println!("{side:<18} {main:>22.0} {all:>22.0}");
+        rows.push(json!({
+            "scenario": "select_by_pk",
+            "build": build,
+            "contender": side,
+            "ops": [FEW, MANY],
+            "polling_thread_instructions_per_op": main.round(),
+            "all_threads_instructions_per_op": all.round(),
+        }));
+    }
+    let doc = json!({
+        "bench": "callgrind",
+        "method": format!(
+            "valgrind --tool=callgrind --separate-threads=yes on the orm_compare bench binary \
+             with ORM_COMPARE_SIDE=<contender>, {FEW} and {MANY} ops; per op = difference / {}",
+            MANY - FEW
+        ),
+        "results": rows,
+    });
+    write(&results_dir().join("callgrind.json"), &pretty(&doc))?;
+    println!("xtask: wrote benches/results/callgrind.json");
+    Ok(())
+}
