@@ -16,6 +16,8 @@
 
 #[path = "../common/capture.rs"]
 mod capture;
+#[path = "../common/dataset.rs"]
+mod dataset;
 #[path = "../common/fairness.rs"]
 mod fairness;
 #[path = "../common/harness.rs"]
@@ -31,60 +33,20 @@ use sqlx::{Connection, SqlitePool};
 
 premix_instrument::install_counting_allocator!();
 
-const USERS: i32 = 1000;
-/// Users 1..=50 have 10 posts each, users 51..=250 have 5 each.
-const SEEDED_POSTS: i32 = 50 * 10 + 200 * 5;
+use dataset::{SEEDED_POSTS, USERS};
 
 fn no_extra() -> NoExtra {
     None
 }
 
 async fn setup() -> &'static SqlitePool {
-    use premix_orm_fork::prelude::*;
-    let pool = Premix::smart_sqlite_pool("sqlite::memory:").await.unwrap();
-    sqlx::raw_sql(include_str!("../../migrations/20261122000000_schema.sql"))
-        .execute(&pool)
-        .await
-        .unwrap();
     // Posts of user 1000 that the delete scenarios remove, one per op; a
     // callgrind run of one side needs only a few.
     let scratch_posts = match harness::side_mode() {
         Some((_, ops)) => 2 * ops as i32 + 1000,
         None => 90_000,
     };
-    let mut tx = pool.begin().await.unwrap();
-    for i in 1..=USERS {
-        sqlx::query("INSERT INTO users (id, name, age, active) VALUES (?, ?, ?, ?)")
-            .bind(i)
-            .bind(format!("user{i}"))
-            .bind(18 + i % 60)
-            .bind(i % 2 == 0)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-    }
-    for n in 0..SEEDED_POSTS {
-        let user = if n < 500 {
-            1 + n % 50
-        } else {
-            51 + (n - 500) % 200
-        };
-        sqlx::query("INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?)")
-            .bind(user)
-            .bind(format!("post {n}"))
-            .bind(i64::from(n))
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-    }
-    for _ in 0..scratch_posts {
-        sqlx::query("INSERT INTO posts (user_id, title, score) VALUES (1000, '', 0)")
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
-    Box::leak(Box::new(pool))
+    dataset::sqlite(scratch_posts).await
 }
 
 /// The next scratch post to delete (ids follow the seeded posts).

@@ -13,6 +13,8 @@
 //! against.
 
 mod blog;
+#[cfg(feature = "instrument")]
+mod snapshot_json;
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -31,13 +33,15 @@ const USAGE: &str = "usage: quickstart [--ops N] [--postgres URL] [--serve ADDR 
   --ops N          operations in the workload (default 5000)
   --postgres URL   run on PostgreSQL (schema premix_quickstart) instead of in-memory SQLite
   --serve ADDR     export /metrics on ADDR (e.g. 127.0.0.1:9464) and keep a steady workload running
-  --no-steady      with --serve: keep serving, but run no further workload (counters stay put)";
+  --no-steady      with --serve: keep serving, but run no further workload (counters stay put)
+  --json PATH      also write the report's numbers as JSON to PATH";
 
 struct Args {
     ops: u64,
     postgres: Option<String>,
     serve: Option<SocketAddr>,
     steady: bool,
+    json: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -46,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
         postgres: None,
         serve: None,
         steady: true,
+        json: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -69,6 +74,7 @@ fn parse_args() -> Result<Args, String> {
                 );
             }
             "--no-steady" => args.steady = false,
+            "--json" => args.json = Some(value("--json")?),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
         }
@@ -178,7 +184,7 @@ where
         blog::USERS,
         started.elapsed()
     );
-    report();
+    report(args.json.as_deref())?;
 
     if args.serve.is_some() && args.steady {
         // Keep the exporter's series moving for scrapers, in the background.
@@ -196,20 +202,28 @@ where
 }
 
 #[cfg(feature = "instrument")]
-fn report() {
-    print!(
-        "{}",
-        premix_instrument::report::render(&premix_instrument::Snapshot::take())
-    );
+fn report(json: Option<&str>) -> std::io::Result<()> {
+    let snapshot = premix_instrument::Snapshot::take();
+    print!("{}", premix_instrument::report::render(&snapshot));
+    if let Some(path) = json {
+        snapshot_json::write(&snapshot, path)?;
+    }
     println!(
         "\nallocations per call are those made on the polling thread (the sqlx SQLite worker \
          thread's are not included); hit ratios count prepared-statement and SQL-text cache hits"
     );
+    Ok(())
 }
 
 #[cfg(not(feature = "instrument"))]
-fn report() {
+fn report(json: Option<&str>) -> std::io::Result<()> {
     println!("built without the `instrument` feature: nothing was counted");
+    if json.is_some() {
+        return Err(std::io::Error::other(
+            "--json needs the `instrument` feature",
+        ));
+    }
+    Ok(())
 }
 
 /// A one-line progress bar on stderr, drawn only on a terminal.

@@ -1,0 +1,309 @@
+//! Where the allocations come from: each scenario of the fork and of the
+//! published premix-orm 1.0.9-alpha under dhat (one profile per side and
+//! scenario, after a warm-up), on the orm_compare SQLite dataset. Each
+//! allocation is attributed twice: to where the block is made (the first
+//! frame outside the allocation plumbing) and to the ORM line that led to
+//! it (the first frame in the ORM). The heaviest of each, per op, go to
+//! `benches/results/runs/alloc_profile.json`, which the audit renders.
+//!
+//! `cargo bench -p premix-benches --bench alloc_profile`
+
+#[path = "../common/dataset.rs"]
+mod dataset;
+#[path = "../common/models.rs"]
+mod models;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::hint::black_box;
+use std::path::Path;
+
+use serde_json::{Value, json};
+use sqlx::SqlitePool;
+
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
+
+/// Sites listed per side and scenario.
+const TOP: usize = 6;
+
+/// Profiles `ops` runs of `op`, then returns the heaviest sites.
+async fn profile<F, Fut>(side: &str, scenario: &str, ops: u64, mut op: F) -> Value
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    // Warm: statements prepared, caches filled, as in steady state.
+    for i in 0..ops {
+        op(i).await;
+    }
+    let file = std::env::temp_dir().join(format!(
+        "dhat-{side}-{scenario}-{}.json",
+        std::process::id()
+    ));
+    let stats = {
+        let _profiler = dhat::Profiler::builder()
+            .file_name(&file)
+            .trim_backtraces(Some(24))
+            .build();
+        for i in 0..ops {
+            op(i).await;
+        }
+        dhat::HeapStats::get()
+    };
+    let (made_at, orm_lines) = sites(&file, ops);
+    let _ = std::fs::remove_file(&file);
+    println!(
+        "{side:<7} {scenario:<18} {:>8.2} blocks/op {:>9.0} bytes/op",
+        stats.total_blocks as f64 / ops as f64,
+        stats.total_bytes as f64 / ops as f64
+    );
+    for s in orm_lines.iter().take(3) {
+        println!(
+            "        {:>6} blocks/op  {}  {}",
+            s["blocks_per_op"], s["site"], s["function"]
+        );
+    }
+    json!({
+        "side": side,
+        "scenario": scenario,
+        "ops": ops,
+        "blocks_per_op": stats.total_blocks as f64 / ops as f64,
+        "bytes_per_op": (stats.total_bytes as f64 / ops as f64).round(),
+        "made_at": made_at,
+        "orm_lines": orm_lines,
+    })
+}
+
+/// `path:line` and function of a dhat frame
+/// (`0x..: function (path:line:col)`; dhat keeps the last path components).
+fn frame(text: &str) -> Option<(String, String)> {
+    let (head, location) = text.rsplit_once(" (")?;
+    let location = location.trim_end_matches(')');
+    let mut parts = location.rsplitn(3, ':');
+    let (_col, line, path) = (parts.next()?, parts.next()?, parts.next()?);
+    let function = head.split_once(": ").map_or(head, |(_, f)| f);
+    Some((format!("{path}:{line}"), function.to_owned()))
+}
+
+/// Allocation plumbing (Rust's library, dhat itself), skipped when
+/// attributing a site.
+fn is_plumbing(function: &str) -> bool {
+    let f = function.trim_start_matches('<');
+    ["alloc::", "core::", "std::", "dhat::"]
+        .iter()
+        .any(|p| f.starts_with(p))
+}
+
+/// A frame of the ORM under test (the fork's library or derive output, or
+/// the published premix-orm's).
+fn is_orm(function: &str) -> bool {
+    function.contains("premix_orm_fork") || function.contains("premix_core")
+}
+
+/// Blocks and bytes per group, heaviest first, per op.
+fn heaviest(groups: HashMap<(String, String), (u64, u64)>, ops: u64) -> Vec<Value> {
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
+    groups
+        .into_iter()
+        .take(TOP)
+        .map(|((site, function), (blocks, bytes))| {
+            let function: String = function.chars().take(120).collect();
+            json!({
+                "site": site,
+                "function": function,
+                "blocks_per_op": (blocks as f64 / ops as f64 * 100.0).round() / 100.0,
+                "bytes_per_op": (bytes as f64 / ops as f64).round(),
+            })
+        })
+        .collect()
+}
+
+/// The heaviest allocation sites of a dhat profile, per op, twice: by the
+/// first frame outside the allocation plumbing (where the block is made),
+/// and by the first frame in the ORM (the ORM line that led to it).
+fn sites(file: &Path, ops: u64) -> (Vec<Value>, Vec<Value>) {
+    let text = std::fs::read_to_string(file).expect("dhat wrote its profile");
+    let profile: Value = serde_json::from_str(&text).expect("dhat's JSON");
+    let frames: Vec<Option<(String, String)>> = profile["ftbl"]
+        .as_array()
+        .expect("frame table")
+        .iter()
+        .map(|f| f.as_str().and_then(frame))
+        .collect();
+    let mut made_at: HashMap<(String, String), (u64, u64)> = HashMap::new();
+    let mut orm_line: HashMap<(String, String), (u64, u64)> = HashMap::new();
+    for pp in profile["pps"].as_array().expect("program points") {
+        // dhat: `tbk` total blocks, `tb` total bytes.
+        let blocks = pp["tbk"].as_u64().unwrap_or(0);
+        let bytes = pp["tb"].as_u64().unwrap_or(0);
+        let stack: Vec<&(String, String)> = pp["fs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| frames.get(i.as_u64()? as usize)?.as_ref())
+            .collect();
+        let outside = |found: Option<&&(String, String)>| {
+            found.map_or_else(
+                || ("(no such frame on the stack)".to_owned(), String::new()),
+                |f| (*f).clone(),
+            )
+        };
+        for (groups, key) in [
+            (
+                &mut made_at,
+                outside(stack.iter().find(|(_, f)| !is_plumbing(f))),
+            ),
+            (
+                &mut orm_line,
+                outside(stack.iter().find(|(_, f)| is_orm(f))),
+            ),
+        ] {
+            let entry = groups.entry(key).or_default();
+            entry.0 += blocks;
+            entry.1 += bytes;
+        }
+    }
+    (heaviest(made_at, ops), heaviest(orm_line, ops))
+}
+
+async fn fork_side(pool: &'static SqlitePool, out: &mut Vec<Value>) {
+    use models::ours::{Post, User};
+    use premix_orm_fork::prelude::*;
+    out.push(
+        profile("fork", "select_by_pk", 200, |i| async move {
+            let id = 1 + (i % 1000) as i32;
+            black_box(
+                <User as Model<sqlx::Sqlite>>::find_by_id(pool, id)
+                    .await
+                    .unwrap(),
+            );
+        })
+        .await,
+    );
+    out.push(
+        profile("fork", "select_100", 20, |_| async move {
+            black_box(User::find_in_pool(pool).limit(100).all().await.unwrap());
+        })
+        .await,
+    );
+    out.push(
+        profile("fork", "update", 200, |i| async move {
+            let mut user = User {
+                id: 7,
+                name: String::new(),
+                age: (i % 90) as i32,
+                active: true,
+                posts: None,
+            };
+            black_box(user.update(pool).await.unwrap());
+        })
+        .await,
+    );
+    out.push(
+        profile("fork", "insert", 200, |i| async move {
+            let mut post = Post {
+                id: 0,
+                user_id: 999,
+                title: String::new(),
+                score: i as i64,
+            };
+            post.save(pool).await.unwrap();
+        })
+        .await,
+    );
+    out.push(
+        profile("fork", "eager_50x10", 10, |_| async move {
+            let users = User::find_in_pool(pool)
+                .filter_lte("id", 50)
+                .include(User::posts)
+                .all();
+            black_box(users.await.unwrap());
+        })
+        .await,
+    );
+}
+
+async fn premix_side(pool: &'static SqlitePool, out: &mut Vec<Value>) {
+    use models::published::{Post, User};
+    use premix_orm::prelude::*;
+    out.push(
+        profile("premix", "select_by_pk", 200, |i| async move {
+            let id = 1 + (i % 1000) as i32;
+            black_box(
+                <User as Model<sqlx::Sqlite>>::find_by_id(pool, id)
+                    .await
+                    .unwrap(),
+            );
+        })
+        .await,
+    );
+    out.push(
+        profile("premix", "select_100", 20, |_| async move {
+            black_box(User::find_in_pool(pool).limit(100).all().await.unwrap());
+        })
+        .await,
+    );
+    out.push(
+        profile("premix", "update", 200, |i| async move {
+            let mut user = User {
+                id: 7,
+                name: String::new(),
+                age: (i % 90) as i32,
+                active: true,
+                posts: None,
+            };
+            black_box(user.update(pool).await.unwrap());
+        })
+        .await,
+    );
+    out.push(
+        profile("premix", "insert", 200, |i| async move {
+            let mut post = Post {
+                id: 0,
+                user_id: 999,
+                title: String::new(),
+                score: i as i64,
+            };
+            post.save(pool).await.unwrap();
+        })
+        .await,
+    );
+    out.push(
+        profile("premix", "eager_50x10", 10, |_| async move {
+            let users = User::find_in_pool(pool)
+                .filter_lte("id", 50)
+                .include("posts")
+                .all();
+            black_box(users.await.unwrap());
+        })
+        .await,
+    );
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let profiles = runtime.block_on(async {
+        let pool = dataset::sqlite(0).await;
+        let mut out = Vec::new();
+        fork_side(pool, &mut out).await;
+        premix_side(pool, &mut out).await;
+        out
+    });
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/runs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc = json!({
+        "run": "alloc_profile",
+        "method": "dhat heap profile per side and scenario after a warm-up of the same ops; \
+                   made_at = first frame outside alloc/core/std/dhat, orm_lines = first frame in \
+                   the ORM",
+        "profiles": profiles,
+    });
+    let text = serde_json::to_string_pretty(&doc).unwrap();
+    std::fs::write(dir.join("alloc_profile.json"), text + "\n").unwrap();
+    println!("wrote benches/results/runs/alloc_profile.json");
+}
