@@ -5,6 +5,8 @@
 //!   and `orm_compare_pg` on a throwaway PostgreSQL cluster (or
 //!   `DATABASE_URL`), each writing `runs/<run>.json`;
 //! - `locality_sweep` and `instrument_overhead`;
+//! - `alloc_profile` (dhat) and the quickstart workload's counters
+//!   (`runs/quickstart.json`);
 //! - callgrind: instructions per `select_by_pk` op for raw sqlx, `query_as!`
 //!   and the fork with `instrument` off and on (`callgrind.json`);
 //! - the merge: `orm_compare.json`, `orm_compare.csv` and
@@ -20,6 +22,9 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::postgres;
+
+/// The steps `run_all` reports progress for.
+pub(crate) const STEPS: usize = 9;
 
 /// Where the benches write.
 pub(crate) fn results_dir() -> PathBuf {
@@ -154,6 +159,21 @@ pub(crate) fn run_all(quick: bool, progress: &mut Progress) -> Result<(), String
     progress.step("instrument_overhead");
     let filter: &[&str] = if quick { &["--", "no-criterion"] } else { &[] };
     bench("instrument_overhead", &[], filter, None)?;
+    progress.step("alloc_profile: allocation sites under dhat");
+    bench("alloc_profile", &[], &[], None)?;
+    progress.step("quickstart workload with --json (cache efficiency per op and model)");
+    let json_path = results_dir().join("runs/quickstart.json");
+    run(Command::new(cargo())
+        .args([
+            "run",
+            "--locked",
+            "--release",
+            "-p",
+            "quickstart",
+            "--",
+            "--json",
+        ])
+        .arg(&json_path))?;
     progress.step("callgrind: select_by_pk instructions per op");
     crate::callgrind::select_by_pk()?;
     progress.step("merge results and the fairness checklist");

@@ -43,7 +43,7 @@ fn main() -> ExitCode {
         Some("prepare") => prepare::run_prepare(args.iter().any(|a| a == "--measure")),
         Some("bench") => {
             let quick = args.iter().any(|a| a == "--quick");
-            let mut progress = bench::Progress::new(7);
+            let mut progress = bench::Progress::new(bench::STEPS);
             let result = bench::run_all(quick, &mut progress);
             progress.finish();
             result

@@ -77,8 +77,8 @@ fn main() {
         use premix_orm_fork::prelude::Model as ForkModel;
 
         use sea_orm::{
-            ActiveModelTrait, ColumnTrait, EntityTrait, LoaderTrait, NotSet, QueryFilter, QuerySelect,
-            Set, SqlxSqliteConnector, Unchanged,
+            ActiveModelTrait, ColumnTrait, EntityTrait, LoaderTrait, NotSet, QueryFilter,
+            QuerySelect, Set, SqlxSqliteConnector, Unchanged,
         };
 
         let pool = setup().await;
@@ -97,9 +97,12 @@ fn main() {
             conn.ping().await.unwrap();
         };
         // SeaORM on the very same sqlx pool.
-        let db: &'static sea_orm::DatabaseConnection =
-            Box::leak(Box::new(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool.clone())));
-        let by_id = models::ours::User::find_in_pool(pool).filter_eq("id", 1).to_sql();
+        let db: &'static sea_orm::DatabaseConnection = Box::leak(Box::new(
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(pool.clone()),
+        ));
+        let by_id = models::ours::User::find_in_pool(pool)
+            .filter_eq("id", 1)
+            .to_sql();
         let first_100 = models::ours::User::find_in_pool(pool).limit(100).to_sql();
         let by_id: &'static str = Box::leak(by_id.into_boxed_str());
         let first_100: &'static str = Box::leak(first_100.into_boxed_str());
@@ -112,25 +115,43 @@ fn main() {
                 "select_by_pk",
                 2000,
                 |i| async move {
-                    let row = sqlx::query_as::<_, models::RawUser>(by_id).bind(user_id(i)).fetch_optional(pool).await.unwrap();
-                    black_box(row);
-                },
-                |i| async move {
-                    black_box(<models::ours::User as ForkModel<sqlx::Sqlite>>::find_by_id(pool, user_id(i)).await.unwrap());
-                },
-                |i| async move {
-                    black_box(<models::published::User as PublishedModel<sqlx::Sqlite>>::find_by_id(pool, user_id(i)).await.unwrap());
-                },
-                |i| async move {
-                    black_box(models::sea::users::Entity::find_by_id(user_id(i)).one(db).await.unwrap());
-                },
-                Some(("sqlx_macro", |i| async move {
-                    let id = user_id(i);
-                    let row = sqlx::query_as!(models::CheckedUser, "SELECT id, name, age, active FROM users WHERE id = ?", id)
+                    let row = sqlx::query_as::<_, models::raw::RawUser>(by_id)
+                        .bind(user_id(i))
                         .fetch_optional(pool)
                         .await
                         .unwrap();
                     black_box(row);
+                },
+                |i| async move {
+                    black_box(
+                        <models::ours::User as ForkModel<sqlx::Sqlite>>::find_by_id(
+                            pool,
+                            user_id(i),
+                        )
+                        .await
+                        .unwrap(),
+                    );
+                },
+                |i| async move {
+                    black_box(
+                        <models::published::User as PublishedModel<sqlx::Sqlite>>::find_by_id(
+                            pool,
+                            user_id(i),
+                        )
+                        .await
+                        .unwrap(),
+                    );
+                },
+                |i| async move {
+                    black_box(
+                        models::sea::users::Entity::find_by_id(user_id(i))
+                            .one(db)
+                            .await
+                            .unwrap(),
+                    );
+                },
+                Some(("sqlx_macro", |i| async move {
+                    black_box(models::raw::find_by_id(pool, user_id(i)).await.unwrap());
                 })),
             )
             .await,
@@ -141,14 +162,30 @@ fn main() {
                 "builder_pk_lookup",
                 2000,
                 |i| async move {
-                    let rows = sqlx::query_as::<_, models::RawUser>(by_id).bind(user_id(i)).fetch_all(pool).await.unwrap();
+                    let rows = sqlx::query_as::<_, models::raw::RawUser>(by_id)
+                        .bind(user_id(i))
+                        .fetch_all(pool)
+                        .await
+                        .unwrap();
                     black_box(rows);
                 },
                 |i| async move {
-                    black_box(models::ours::User::find_in_pool(pool).filter_eq("id", user_id(i)).all().await.unwrap());
+                    black_box(
+                        models::ours::User::find_in_pool(pool)
+                            .filter_eq("id", user_id(i))
+                            .all()
+                            .await
+                            .unwrap(),
+                    );
                 },
                 |i| async move {
-                    black_box(models::published::User::find_in_pool(pool).filter_eq("id", user_id(i)).all().await.unwrap());
+                    black_box(
+                        models::published::User::find_in_pool(pool)
+                            .filter_eq("id", user_id(i))
+                            .all()
+                            .await
+                            .unwrap(),
+                    );
                 },
                 |i| async move {
                     let rows = models::sea::users::Entity::find()
@@ -160,10 +197,14 @@ fn main() {
                 },
                 Some(("sqlx_macro", |i| async move {
                     let id = user_id(i);
-                    let rows = sqlx::query_as!(models::CheckedUser, "SELECT id, name, age, active FROM users WHERE id = ?", id)
-                        .fetch_all(pool)
-                        .await
-                        .unwrap();
+                    let rows = sqlx::query_as!(
+                        models::raw::CheckedUser,
+                        "SELECT id, name, age, active FROM users WHERE id = ?",
+                        id
+                    )
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
                     black_box(rows);
                 })),
             )
@@ -175,24 +216,42 @@ fn main() {
                 "select_100",
                 200,
                 |_| async move {
-                    let rows = sqlx::query_as::<_, models::RawUser>(first_100).bind(100_i64).fetch_all(pool).await.unwrap();
-                    black_box(rows);
-                },
-                |_| async move {
-                    black_box(models::ours::User::find_in_pool(pool).limit(100).all().await.unwrap());
-                },
-                |_| async move {
-                    black_box(models::published::User::find_in_pool(pool).limit(100).all().await.unwrap());
-                },
-                |_| async move {
-                    black_box(models::sea::users::Entity::find().limit(100).all(db).await.unwrap());
-                },
-                Some(("sqlx_macro", |_| async move {
-                    let rows = sqlx::query_as!(models::CheckedUser, "SELECT id, name, age, active FROM users LIMIT ?", 100_i64)
+                    let rows = sqlx::query_as::<_, models::raw::RawUser>(first_100)
+                        .bind(100_i64)
                         .fetch_all(pool)
                         .await
                         .unwrap();
                     black_box(rows);
+                },
+                |_| async move {
+                    black_box(
+                        models::ours::User::find_in_pool(pool)
+                            .limit(100)
+                            .all()
+                            .await
+                            .unwrap(),
+                    );
+                },
+                |_| async move {
+                    black_box(
+                        models::published::User::find_in_pool(pool)
+                            .limit(100)
+                            .all()
+                            .await
+                            .unwrap(),
+                    );
+                },
+                |_| async move {
+                    black_box(
+                        models::sea::users::Entity::find()
+                            .limit(100)
+                            .all(db)
+                            .await
+                            .unwrap(),
+                    );
+                },
+                Some(("sqlx_macro", |_| async move {
+                    black_box(models::raw::first_users(pool, 100).await.unwrap());
                 })),
             )
             .await,
@@ -203,22 +262,35 @@ fn main() {
                 "update",
                 1500,
                 |i| async move {
-                    let done = sqlx::query("UPDATE users SET name = ?, age = ?, active = ? WHERE id = ?")
-                        .bind("")
-                        .bind((i % 90) as i32)
-                        .bind(i % 2 == 0)
-                        .bind(7)
-                        .execute(pool)
-                        .await
-                        .unwrap();
+                    let done =
+                        sqlx::query("UPDATE users SET name = ?, age = ?, active = ? WHERE id = ?")
+                            .bind("")
+                            .bind((i % 90) as i32)
+                            .bind(i % 2 == 0)
+                            .bind(7)
+                            .execute(pool)
+                            .await
+                            .unwrap();
                     black_box(done.rows_affected());
                 },
                 |i| async move {
-                    let mut user = models::ours::User { id: 7, name: String::new(), age: (i % 90) as i32, active: i % 2 == 0, posts: None };
+                    let mut user = models::ours::User {
+                        id: 7,
+                        name: String::new(),
+                        age: (i % 90) as i32,
+                        active: i % 2 == 0,
+                        posts: None,
+                    };
                     black_box(user.update(pool).await.unwrap());
                 },
                 |i| async move {
-                    let mut user = models::published::User { id: 7, name: String::new(), age: (i % 90) as i32, active: i % 2 == 0, posts: None };
+                    let mut user = models::published::User {
+                        id: 7,
+                        name: String::new(),
+                        age: (i % 90) as i32,
+                        active: i % 2 == 0,
+                        posts: None,
+                    };
                     black_box(user.update(pool).await.unwrap());
                 },
                 |i| async move {
@@ -232,10 +304,16 @@ fn main() {
                 },
                 Some(("sqlx_macro", |i| async move {
                     let (age, active) = ((i % 90) as i32, i % 2 == 0);
-                    let done = sqlx::query!("UPDATE users SET name = ?, age = ?, active = ? WHERE id = ?", "", age, active, 7)
-                        .execute(pool)
-                        .await
-                        .unwrap();
+                    let done = sqlx::query!(
+                        "UPDATE users SET name = ?, age = ?, active = ? WHERE id = ?",
+                        "",
+                        age,
+                        active,
+                        7
+                    )
+                    .execute(pool)
+                    .await
+                    .unwrap();
                     black_box(done.rows_affected());
                 })),
             )
@@ -247,22 +325,34 @@ fn main() {
                 "insert",
                 1500,
                 |i| async move {
-                    let id: i32 = sqlx::query_scalar("INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?) RETURNING id")
-                        .bind(999)
-                        .bind("")
-                        .bind(i as i64)
-                        .fetch_one(pool)
-                        .await
-                        .unwrap();
+                    let id: i32 = sqlx::query_scalar(
+                        "INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?) RETURNING id",
+                    )
+                    .bind(999)
+                    .bind("")
+                    .bind(i as i64)
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
                     black_box(id);
                 },
                 |i| async move {
-                    let mut post = models::ours::Post { id: 0, user_id: 999, title: String::new(), score: i as i64 };
+                    let mut post = models::ours::Post {
+                        id: 0,
+                        user_id: 999,
+                        title: String::new(),
+                        score: i as i64,
+                    };
                     post.save(pool).await.unwrap();
                     SCRATCH_FORK.store(post.id, Ordering::Relaxed);
                 },
                 |i| async move {
-                    let mut post = models::published::Post { id: 0, user_id: 999, title: String::new(), score: i as i64 };
+                    let mut post = models::published::Post {
+                        id: 0,
+                        user_id: 999,
+                        title: String::new(),
+                        score: i as i64,
+                    };
                     post.save(pool).await.unwrap();
                     black_box(post.id);
                 },
@@ -277,10 +367,15 @@ fn main() {
                 },
                 Some(("sqlx_macro", |i| async move {
                     let score = i as i64;
-                    let id = sqlx::query_scalar!("INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?) RETURNING id", 999, "", score)
-                        .fetch_one(pool)
-                        .await
-                        .unwrap();
+                    let id = sqlx::query_scalar!(
+                        "INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?) RETURNING id",
+                        999,
+                        "",
+                        score
+                    )
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
                     black_box(id);
                 })),
             )
@@ -292,51 +387,43 @@ fn main() {
                 "eager_50x10",
                 100,
                 |_| async move {
-                    let parents = sqlx::query_as::<_, models::RawUser>("SELECT id, name, age, active FROM users WHERE id <= ?")
-                        .bind(50)
-                        .fetch_all(pool)
-                        .await
-                        .unwrap();
-                    let placeholders = vec!["?"; 64].join(", ");
-                    let sql = format!("SELECT id, user_id, title, score FROM posts WHERE user_id IN ({placeholders})");
-                    let mut query = sqlx::query_as::<_, models::RawPost>(&sql);
-                    for id in (1..=50).chain(std::iter::repeat_n(50, 14)) {
-                        query = query.bind(id);
-                    }
-                    let mut by_parent: std::collections::HashMap<i32, Vec<models::RawPost>> = Default::default();
-                    for post in query.fetch_all(pool).await.unwrap() {
-                        by_parent.entry(post.1).or_default().push(post);
-                    }
-                    black_box((parents, by_parent));
+                    black_box(models::raw::users_with_posts(pool, 1, 50).await.unwrap());
                 },
                 |_| async move {
-                    let users = models::ours::User::find_in_pool(pool).filter_lte("id", 50).include(models::ours::User::posts).all().await.unwrap();
+                    let users = models::ours::User::find_in_pool(pool)
+                        .filter_gte("id", 1)
+                        .filter_lte("id", 50)
+                        .include(models::ours::User::posts)
+                        .all()
+                        .await
+                        .unwrap();
                     black_box(users);
                 },
                 |_| async move {
-                    let users = models::published::User::find_in_pool(pool).filter_lte("id", 50).include("posts").all().await.unwrap();
+                    let users = models::published::User::find_in_pool(pool)
+                        .filter_gte("id", 1)
+                        .filter_lte("id", 50)
+                        .include("posts")
+                        .all()
+                        .await
+                        .unwrap();
                     black_box(users);
                 },
                 |_| async move {
                     let users = models::sea::users::Entity::find()
+                        .filter(models::sea::users::Column::Id.gte(1))
                         .filter(models::sea::users::Column::Id.lte(50))
                         .all(db)
                         .await
                         .unwrap();
-                    let posts = users.load_many(models::sea::posts::Entity, db).await.unwrap();
+                    let posts = users
+                        .load_many(models::sea::posts::Entity, db)
+                        .await
+                        .unwrap();
                     black_box((users, posts));
                 },
                 Some(("raw_join", |_| async move {
-                    let rows = sqlx::query_as::<_, models::JoinedRow>(
-                        "SELECT u.id, u.name, u.age, u.active, p.id, p.user_id, p.title, p.score FROM users u \
-                         LEFT JOIN posts p ON p.user_id = u.id WHERE u.id >= ? AND u.id <= ? ORDER BY u.id",
-                    )
-                    .bind(1)
-                    .bind(50)
-                    .fetch_all(pool)
-                    .await
-                    .unwrap();
-                    black_box(models::group_joined(rows));
+                    black_box(models::raw::users_joined(pool, 1, 50).await.unwrap());
                 })),
             )
             .await,
@@ -355,20 +442,36 @@ fn main() {
                     black_box(done.rows_affected());
                 },
                 |_| async move {
-                    let mut post = models::ours::Post { id: next_scratch(), user_id: 1000, title: String::new(), score: 0 };
+                    let mut post = models::ours::Post {
+                        id: next_scratch(),
+                        user_id: 1000,
+                        title: String::new(),
+                        score: 0,
+                    };
                     post.delete(pool).await.unwrap();
                 },
                 |_| async move {
-                    let mut post = models::published::Post { id: next_scratch(), user_id: 1000, title: String::new(), score: 0 };
+                    let mut post = models::published::Post {
+                        id: next_scratch(),
+                        user_id: 1000,
+                        title: String::new(),
+                        score: 0,
+                    };
                     post.delete(pool).await.unwrap();
                 },
                 |_| async move {
-                    let done = models::sea::posts::Entity::delete_by_id(next_scratch()).exec(db).await.unwrap();
+                    let done = models::sea::posts::Entity::delete_by_id(next_scratch())
+                        .exec(db)
+                        .await
+                        .unwrap();
                     black_box(done.rows_affected);
                 },
                 Some(("sqlx_macro", |_| async move {
                     let id = next_scratch();
-                    let done = sqlx::query!("DELETE FROM posts WHERE id = ?", id).execute(pool).await.unwrap();
+                    let done = sqlx::query!("DELETE FROM posts WHERE id = ?", id)
+                        .execute(pool)
+                        .await
+                        .unwrap();
                     black_box(done.rows_affected());
                 })),
             )
@@ -380,34 +483,68 @@ fn main() {
                 "paged_50x10",
                 20,
                 |_| async move {
-                    let sql = models::ours::User::find_in_pool(pool).limit(10).offset(0).to_sql();
+                    let sql = models::ours::User::find_in_pool(pool)
+                        .limit(10)
+                        .offset(0)
+                        .to_sql();
                     for page in 0..50_i64 {
-                        let rows = sqlx::query_as::<_, models::RawUser>(&sql).bind(10_i64).bind(page * 10).fetch_all(pool).await.unwrap();
+                        let rows = sqlx::query_as::<_, models::raw::RawUser>(&sql)
+                            .bind(10_i64)
+                            .bind(page * 10)
+                            .fetch_all(pool)
+                            .await
+                            .unwrap();
                         black_box(rows);
                     }
                 },
                 |_| async move {
                     for page in 0..50 {
-                        black_box(models::ours::User::find_in_pool(pool).limit(10).offset(page * 10).all().await.unwrap());
+                        black_box(
+                            models::ours::User::find_in_pool(pool)
+                                .limit(10)
+                                .offset(page * 10)
+                                .all()
+                                .await
+                                .unwrap(),
+                        );
                     }
                 },
                 |_| async move {
                     for page in 0..50 {
-                        black_box(models::published::User::find_in_pool(pool).limit(10).offset(page * 10).all().await.unwrap());
+                        black_box(
+                            models::published::User::find_in_pool(pool)
+                                .limit(10)
+                                .offset(page * 10)
+                                .all()
+                                .await
+                                .unwrap(),
+                        );
                     }
                 },
                 |_| async move {
                     for page in 0..50_u64 {
-                        black_box(models::sea::users::Entity::find().limit(10).offset(page * 10).all(db).await.unwrap());
+                        black_box(
+                            models::sea::users::Entity::find()
+                                .limit(10)
+                                .offset(page * 10)
+                                .all(db)
+                                .await
+                                .unwrap(),
+                        );
                     }
                 },
                 Some(("sqlx_macro", |_| async move {
                     for page in 0..50_i64 {
                         let offset = page * 10;
-                        let rows = sqlx::query_as!(models::CheckedUser, "SELECT id, name, age, active FROM users LIMIT ? OFFSET ?", 10_i64, offset)
-                            .fetch_all(pool)
-                            .await
-                            .unwrap();
+                        let rows = sqlx::query_as!(
+                            models::raw::CheckedUser,
+                            "SELECT id, name, age, active FROM users LIMIT ? OFFSET ?",
+                            10_i64,
+                            offset
+                        )
+                        .fetch_all(pool)
+                        .await
+                        .unwrap();
                         black_box(rows);
                     }
                 })),
@@ -421,13 +558,15 @@ fn main() {
                 500,
                 |i| async move {
                     let mut tx = pool.begin().await.unwrap();
-                    sqlx::query("INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?) RETURNING id")
-                        .bind(999)
-                        .bind("")
-                        .bind(i as i64)
-                        .fetch_one(&mut *tx)
-                        .await
-                        .unwrap();
+                    sqlx::query(
+                        "INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?) RETURNING id",
+                    )
+                    .bind(999)
+                    .bind("")
+                    .bind(i as i64)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
                     sqlx::query("UPDATE users SET name = ?, age = ?, active = ? WHERE id = ?")
                         .bind("")
                         .bind((i % 90) as i32)
@@ -436,37 +575,86 @@ fn main() {
                         .execute(&mut *tx)
                         .await
                         .unwrap();
-                    sqlx::query("DELETE FROM posts WHERE id = ?").bind(next_scratch()).execute(&mut *tx).await.unwrap();
+                    sqlx::query("DELETE FROM posts WHERE id = ?")
+                        .bind(next_scratch())
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
                     tx.commit().await.unwrap();
                 },
                 |i| async move {
                     let mut tx = pool.begin().await.unwrap();
-                    let mut post = models::ours::Post { id: 0, user_id: 999, title: String::new(), score: i as i64 };
+                    let mut post = models::ours::Post {
+                        id: 0,
+                        user_id: 999,
+                        title: String::new(),
+                        score: i as i64,
+                    };
                     post.save(&mut tx).await.unwrap();
-                    let mut user = models::ours::User { id: 8, name: String::new(), age: (i % 90) as i32, active: true, posts: None };
+                    let mut user = models::ours::User {
+                        id: 8,
+                        name: String::new(),
+                        age: (i % 90) as i32,
+                        active: true,
+                        posts: None,
+                    };
                     user.update(&mut tx).await.unwrap();
-                    let mut gone = models::ours::Post { id: next_scratch(), user_id: 1000, title: String::new(), score: 0 };
+                    let mut gone = models::ours::Post {
+                        id: next_scratch(),
+                        user_id: 1000,
+                        title: String::new(),
+                        score: 0,
+                    };
                     gone.delete(&mut tx).await.unwrap();
                     tx.commit().await.unwrap();
                 },
                 |i| async move {
                     let mut tx = pool.begin().await.unwrap();
-                    let mut post = models::published::Post { id: 0, user_id: 999, title: String::new(), score: i as i64 };
+                    let mut post = models::published::Post {
+                        id: 0,
+                        user_id: 999,
+                        title: String::new(),
+                        score: i as i64,
+                    };
                     post.save(&mut *tx).await.unwrap();
-                    let mut user = models::published::User { id: 8, name: String::new(), age: (i % 90) as i32, active: true, posts: None };
+                    let mut user = models::published::User {
+                        id: 8,
+                        name: String::new(),
+                        age: (i % 90) as i32,
+                        active: true,
+                        posts: None,
+                    };
                     user.update(&mut *tx).await.unwrap();
-                    let mut gone = models::published::Post { id: next_scratch(), user_id: 1000, title: String::new(), score: 0 };
+                    let mut gone = models::published::Post {
+                        id: next_scratch(),
+                        user_id: 1000,
+                        title: String::new(),
+                        score: 0,
+                    };
                     gone.delete(&mut *tx).await.unwrap();
                     tx.commit().await.unwrap();
                 },
                 |i| async move {
                     use sea_orm::TransactionTrait;
                     let txn = db.begin().await.unwrap();
-                    let post = models::sea::posts::ActiveModel { id: NotSet, user_id: Set(999), title: Set(String::new()), score: Set(i as i64) };
+                    let post = models::sea::posts::ActiveModel {
+                        id: NotSet,
+                        user_id: Set(999),
+                        title: Set(String::new()),
+                        score: Set(i as i64),
+                    };
                     post.insert(&txn).await.unwrap();
-                    let user = models::sea::users::ActiveModel { id: Unchanged(8), name: Set(String::new()), age: Set((i % 90) as i32), active: Set(true) };
+                    let user = models::sea::users::ActiveModel {
+                        id: Unchanged(8),
+                        name: Set(String::new()),
+                        age: Set((i % 90) as i32),
+                        active: Set(true),
+                    };
                     user.update(&txn).await.unwrap();
-                    models::sea::posts::Entity::delete_by_id(next_scratch()).exec(&txn).await.unwrap();
+                    models::sea::posts::Entity::delete_by_id(next_scratch())
+                        .exec(&txn)
+                        .await
+                        .unwrap();
                     txn.commit().await.unwrap();
                 },
                 no_extra(),
@@ -479,30 +667,26 @@ fn main() {
                 "eager_200x5",
                 50,
                 |_| async move {
-                    let parents = sqlx::query_as::<_, models::RawUser>("SELECT id, name, age, active FROM users WHERE id >= ? AND id <= ?")
-                        .bind(51)
-                        .bind(250)
-                        .fetch_all(pool)
-                        .await
-                        .unwrap();
-                    let placeholders = vec!["?"; 256].join(", ");
-                    let sql = format!("SELECT id, user_id, title, score FROM posts WHERE user_id IN ({placeholders})");
-                    let mut query = sqlx::query_as::<_, models::RawPost>(&sql);
-                    for id in (51..=250).chain(std::iter::repeat_n(250, 56)) {
-                        query = query.bind(id);
-                    }
-                    let mut by_parent: std::collections::HashMap<i32, Vec<models::RawPost>> = Default::default();
-                    for post in query.fetch_all(pool).await.unwrap() {
-                        by_parent.entry(post.1).or_default().push(post);
-                    }
-                    black_box((parents, by_parent));
+                    black_box(models::raw::users_with_posts(pool, 51, 250).await.unwrap());
                 },
                 |_| async move {
-                    let users = models::ours::User::find_in_pool(pool).filter_gte("id", 51).filter_lte("id", 250).include(models::ours::User::posts).all().await.unwrap();
+                    let users = models::ours::User::find_in_pool(pool)
+                        .filter_gte("id", 51)
+                        .filter_lte("id", 250)
+                        .include(models::ours::User::posts)
+                        .all()
+                        .await
+                        .unwrap();
                     black_box(users);
                 },
                 |_| async move {
-                    let users = models::published::User::find_in_pool(pool).filter_gte("id", 51).filter_lte("id", 250).include("posts").all().await.unwrap();
+                    let users = models::published::User::find_in_pool(pool)
+                        .filter_gte("id", 51)
+                        .filter_lte("id", 250)
+                        .include("posts")
+                        .all()
+                        .await
+                        .unwrap();
                     black_box(users);
                 },
                 |_| async move {
@@ -512,20 +696,14 @@ fn main() {
                         .all(db)
                         .await
                         .unwrap();
-                    let posts = users.load_many(models::sea::posts::Entity, db).await.unwrap();
+                    let posts = users
+                        .load_many(models::sea::posts::Entity, db)
+                        .await
+                        .unwrap();
                     black_box((users, posts));
                 },
                 Some(("raw_join", |_| async move {
-                    let rows = sqlx::query_as::<_, models::JoinedRow>(
-                        "SELECT u.id, u.name, u.age, u.active, p.id, p.user_id, p.title, p.score FROM users u \
-                         LEFT JOIN posts p ON p.user_id = u.id WHERE u.id >= ? AND u.id <= ? ORDER BY u.id",
-                    )
-                    .bind(51)
-                    .bind(250)
-                    .fetch_all(pool)
-                    .await
-                    .unwrap();
-                    black_box(models::group_joined(rows));
+                    black_box(models::raw::users_joined(pool, 51, 250).await.unwrap());
                 })),
             )
             .await,

@@ -120,7 +120,7 @@ fn main() {
                 "pg_select_by_pk",
                 1000,
                 |i| async move {
-                    let row = sqlx::query_as::<_, models::RawUser>(by_id)
+                    let row = sqlx::query_as::<_, models::raw::RawUser>(by_id)
                         .bind(user_id(i))
                         .fetch_optional(pool)
                         .await
@@ -201,7 +201,7 @@ fn main() {
                 200,
                 |i| async move {
                     let rows = join_all((0..10).map(|k| {
-                        sqlx::query_as::<_, models::RawUser>(by_id)
+                        sqlx::query_as::<_, models::raw::RawUser>(by_id)
                             .bind(user_id(i * 10 + k))
                             .fetch_optional(pool)
                     }));
