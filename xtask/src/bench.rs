@@ -60,24 +60,38 @@ fn pinned() -> Command {
 }
 
 /// Prints a step heading with its number, and how long the previous took.
+/// With a budget, a step that would start after it has run out is refused.
 pub(crate) struct Progress {
     total: usize,
     done: usize,
     started: Instant,
     step: Instant,
+    budget: Option<std::time::Duration>,
 }
 
 impl Progress {
-    pub(crate) fn new(total: usize) -> Self {
+    pub(crate) fn new(total: usize, budget: Option<std::time::Duration>) -> Self {
         Self {
             total,
             done: 0,
             started: Instant::now(),
             step: Instant::now(),
+            budget,
         }
     }
 
-    pub(crate) fn step(&mut self, what: &str) {
+    pub(crate) fn step(&mut self, what: &str) -> Result<(), String> {
+        if let Some(budget) = self.budget
+            && self.started.elapsed() > budget
+        {
+            return Err(format!(
+                "the time budget ({:.0} min) ran out before step {} of {} ({what}); \
+                 the documents were not regenerated",
+                budget.as_secs_f64() / 60.0,
+                self.done + 1,
+                self.total
+            ));
+        }
         if self.done > 0 {
             println!(
                 "xtask: step {} took {:.0} s",
@@ -93,6 +107,7 @@ impl Progress {
             self.total,
             self.started.elapsed().as_secs_f64()
         );
+        Ok(())
     }
 
     pub(crate) fn finish(&self) {
@@ -147,21 +162,21 @@ pub(crate) fn run_all(quick: bool, progress: &mut Progress) -> Result<(), String
             url
         }
     };
-    progress.step("orm_compare on SQLite (the fork as is)");
+    progress.step("orm_compare on SQLite (the fork as is)")?;
     bench("orm_compare", &[], &[], None)?;
-    progress.step("orm_compare on SQLite (the fork with instrument on)");
+    progress.step("orm_compare on SQLite (the fork with instrument on)")?;
     bench("orm_compare", &["instrument"], &[], None)?;
-    progress.step("orm_compare_pg on PostgreSQL over 127.0.0.1");
+    progress.step("orm_compare_pg on PostgreSQL over 127.0.0.1")?;
     bench("orm_compare_pg", &[], &[], Some(&database_url))?;
     drop(cluster);
-    progress.step("locality_sweep");
+    progress.step("locality_sweep")?;
     bench("locality_sweep", &[], &[], None)?;
-    progress.step("instrument_overhead");
+    progress.step("instrument_overhead")?;
     let filter: &[&str] = if quick { &["--", "no-criterion"] } else { &[] };
     bench("instrument_overhead", &[], filter, None)?;
-    progress.step("alloc_profile: allocation sites under dhat");
+    progress.step("alloc_profile: allocation sites under dhat")?;
     bench("alloc_profile", &[], &[], None)?;
-    progress.step("quickstart workload with --json (cache efficiency per op and model)");
+    progress.step("quickstart workload with --json (cache efficiency per op and model)")?;
     let json_path = results_dir().join("runs/quickstart.json");
     run(Command::new(cargo())
         .args([
@@ -174,9 +189,9 @@ pub(crate) fn run_all(quick: bool, progress: &mut Progress) -> Result<(), String
             "--json",
         ])
         .arg(&json_path))?;
-    progress.step("callgrind: select_by_pk instructions per op");
+    progress.step("callgrind: select_by_pk instructions per op")?;
     crate::callgrind::select_by_pk()?;
-    progress.step("merge results and the fairness checklist");
+    progress.step("merge results and the fairness checklist")?;
     merge()
 }
 

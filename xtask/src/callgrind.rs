@@ -18,7 +18,7 @@ const FEW: u64 = 50;
 const MANY: u64 = 250;
 
 /// The bench executable cargo builds for `orm_compare` with `features`.
-fn executable(features: &[&str]) -> Result<PathBuf, String> {
+pub(crate) fn executable(features: &[&str]) -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut command = Command::new(cargo);
     command.args([

@@ -11,9 +11,13 @@
 //!   scrape config, and docs/metrics.md (`--check`: fail if stale).
 //! - `prepare`: regenerates the `query!` offline data in `benches/.sqlx`
 //!   (`--measure`: also times it, and the `instrument` feature's build cost).
+//! - `audit`: regenerates docs/audits/ZERO_OVERHEAD_AUDIT.md,
+//!   docs/bench/BENCHMARK_RESULTS.md and benches/results/summary.md from
+//!   fresh measurements (see `audit/mod.rs`).
 //! - `bench`: every bench, pinned to one CPU, with merged results and the
 //!   fairness checklist in `benches/results/` (see `bench.rs`).
 
+mod audit;
 mod bench;
 mod callgrind;
 mod dashboards;
@@ -32,6 +36,8 @@ tasks:
   invariants   check architecture invariants only
   dashboards   regenerate dashboards/, the rules and docs/metrics.md (--check: only verify)
   prepare      regenerate benches/.sqlx with cargo sqlx prepare (--measure: time it, 3 runs)
+  audit        measure everything and regenerate the audit, benchmark results and summary
+               (--budget-minutes N, default 60; --reuse-build-timing; --render-only)
   bench        run every bench pinned to one CPU; results in benches/results/ (--quick: skip criterion)";
 
 fn main() -> ExitCode {
@@ -41,9 +47,11 @@ fn main() -> ExitCode {
         Some("invariants") => invariants::check(),
         Some("dashboards") => dashboards::run(args.get(1).is_some_and(|a| a == "--check")),
         Some("prepare") => prepare::run_prepare(args.iter().any(|a| a == "--measure")),
+        Some("audit") if args.iter().any(|a| a == "--render-only") => audit::render_only(),
+        Some("audit") => audit::run(&args[1..]),
         Some("bench") => {
             let quick = args.iter().any(|a| a == "--quick");
-            let mut progress = bench::Progress::new(bench::STEPS);
+            let mut progress = bench::Progress::new(bench::STEPS, None);
             let result = bench::run_all(quick, &mut progress);
             progress.finish();
             result

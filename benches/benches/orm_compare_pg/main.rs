@@ -120,8 +120,11 @@ fn main() {
                 "pg_select_by_pk",
                 1000,
                 |i| async move {
+                    // The fork binds ids as i64; on PostgreSQL sqlx caches a
+                    // statement by its text, so the same text must bind the
+                    // same types (an i32 here fails with 08P01).
                     let row = sqlx::query_as::<_, models::raw::RawUser>(by_id)
-                        .bind(user_id(i))
+                        .bind(i64::from(user_id(i)))
                         .fetch_optional(pool)
                         .await
                         .unwrap();
@@ -202,7 +205,7 @@ fn main() {
                 |i| async move {
                     let rows = join_all((0..10).map(|k| {
                         sqlx::query_as::<_, models::raw::RawUser>(by_id)
-                            .bind(user_id(i * 10 + k))
+                            .bind(i64::from(user_id(i * 10 + k)))
                             .fetch_optional(pool)
                     }));
                     black_box(rows.await);

@@ -1,0 +1,126 @@
+//! Step 3 of the audit: binary size. `cargo bloat` on the quickstart
+//! (release), crates and the ORM's functions, with `instrument` on (its
+//! default) and off; and the symbols of the orm_compare bench binary, where
+//! the fork and the published premix-orm are linked side by side, read with
+//! `nm`: how many monomorphised functions each crate contributes and their
+//! size (static dispatch shows as one instance per model and backend).
+//! Written to `benches/results/bloat.json`.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::bench::{pretty, results_dir, workspace_root, write};
+
+/// Crates listed.
+const TOP_CRATES: usize = 12;
+/// ORM functions listed.
+const TOP_FUNCTIONS: usize = 15;
+
+fn cargo_bloat(args: &[&str]) -> Result<Value, String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(cargo)
+        .current_dir(workspace_root())
+        .args([
+            "bloat",
+            "--release",
+            "-p",
+            "quickstart",
+            "--message-format",
+            "json",
+        ])
+        .args(args)
+        .output()
+        .map_err(|e| format!("could not run cargo bloat: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo bloat {} failed:\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .ok_or("cargo bloat printed no JSON")?;
+    serde_json::from_str(line).map_err(|e| format!("cargo bloat's JSON: {e}"))
+}
+
+/// Sizes, top crates and the ORM's largest functions for one build.
+fn quickstart(features: &[&str]) -> Result<Value, String> {
+    let n = TOP_CRATES.to_string();
+    let crates = cargo_bloat(&[features, &["--crates", "-n", &n]].concat())?;
+    let n = TOP_FUNCTIONS.to_string();
+    let functions = cargo_bloat(&[features, &["-n", &n, "--filter", "premix"]].concat())?;
+    Ok(json!({
+        "file_size": crates["file-size"],
+        "text_section_size": crates["text-section-size"],
+        "crates": crates["crates"],
+        "orm_functions": functions["functions"],
+    }))
+}
+
+/// Count and total size of the symbols whose name contains each needle.
+fn symbols(exe: &std::path::Path) -> Result<Value, String> {
+    let output = Command::new("nm")
+        .args(["-C", "--print-size", "--defined-only"])
+        .arg(exe)
+        .output()
+        .map_err(|e| format!("could not run nm: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("nm {} failed", exe.display()));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut out = Vec::new();
+    for (label, needle) in [
+        ("premix-orm-fork", "premix_orm_fork::"),
+        ("premix-orm 1.0.9-alpha (premix_core)", "premix_core::"),
+        ("sea-orm", "sea_orm::"),
+        ("sqlx-core", "sqlx_core::"),
+    ] {
+        let (mut count, mut bytes) = (0u64, 0u64);
+        for line in text.lines() {
+            let mut fields = line.splitn(4, ' ');
+            let (_addr, size, kind, name) =
+                match (fields.next(), fields.next(), fields.next(), fields.next()) {
+                    (Some(a), Some(s), Some(k), Some(n)) => (a, s, k, n),
+                    _ => continue,
+                };
+            if !matches!(kind, "t" | "T") || !name.contains(needle) {
+                continue;
+            }
+            count += 1;
+            bytes += u64::from_str_radix(size, 16).unwrap_or(0);
+        }
+        out.push(json!({"crate": label, "functions": count, "bytes": bytes}));
+    }
+    Ok(Value::Array(out))
+}
+
+pub(crate) fn run() -> Result<(), String> {
+    println!("xtask: cargo bloat on the quickstart, instrument on");
+    let on = quickstart(&[])?;
+    println!("xtask: cargo bloat on the quickstart, instrument off");
+    let off = quickstart(&["--no-default-features"])?;
+    let delta = |key: &str| on[key].as_i64().unwrap_or(0) - off[key].as_i64().unwrap_or(0);
+    let exe = crate::callgrind::executable(&[])?;
+    let doc = json!({
+        "bench": "bloat",
+        "quickstart": {
+            "command": "cargo bloat --release -p quickstart [--no-default-features] --crates / -n N --filter premix",
+            "instrument_on": on,
+            "instrument_off": off,
+            "file_size_delta": delta("file_size"),
+            "text_section_size_delta": delta("text_section_size"),
+        },
+        "bench_binary_symbols": {
+            "command": "nm -C --print-size --defined-only <orm_compare bench binary>, text symbols",
+            "crates": symbols(&exe)?,
+        },
+    });
+    write(&results_dir().join("bloat.json"), &pretty(&doc))?;
+    println!("xtask: wrote benches/results/bloat.json");
+    Ok(())
+}

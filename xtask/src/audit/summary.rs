@@ -1,0 +1,391 @@
+//! Step 5a of the audit: every result file folded into
+//! `benches/results/summary.json` (and the orm_compare rows into
+//! `summary.csv`), with each figure rounded to the precision the documents
+//! show and every derived figure (differences, ratios, findings) computed
+//! here. The documents are rendered from this file alone, so a test can
+//! check that every figure in them is in it.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::bench::{read_json, results_dir, text};
+
+/// `x` rounded to `digits` decimals.
+pub(crate) fn round(x: f64, digits: i32) -> f64 {
+    let scale = 10f64.powi(digits);
+    (x * scale).round() / scale
+}
+
+fn num(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
+
+fn rounded(v: &Value, digits: i32) -> Value {
+    num(v).map_or(Value::Null, |x| json!(round(x, digits)))
+}
+
+fn command_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Commit, date, machine, toolchain and command of this run.
+fn header() -> Value {
+    let dirty = !command_line("git", &["status", "--porcelain", "--untracked-files=no"])
+        .trim()
+        .is_empty();
+    let commit = command_line("git", &["rev-parse", "--short=12", "HEAD"]);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let memory_gib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
+        let kib: f64 = t.lines().next()?.split_whitespace().nth(1)?.parse().ok()?;
+        Some(round(kib / 1024.0 / 1024.0, 0))
+    });
+    json!({
+        "commit": if dirty { format!("{commit} (with uncommitted changes)") } else { commit },
+        "date": command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        "machine": format!(
+            "{} vCPUs ({cpu}), {} GiB RAM, Linux {}",
+            std::thread::available_parallelism().map_or(0, usize::from),
+            memory_gib.map_or_else(|| "?".to_owned(), |g| g.to_string()),
+            command_line("uname", &["-r"])
+        ),
+        "toolchain": command_line("rustc", &["-V"]),
+        "command": "cargo xtask audit",
+    })
+}
+
+fn orm_compare(merged: &Value) -> Value {
+    let rows: Vec<Value> = merged["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            json!({
+                "run": r["run"],
+                "scenario": r["scenario"],
+                "contender": r["contender"],
+                "verdict": r["fairness"],
+                "reported": r["reported"],
+                "rows": r["rows"],
+                "wall_ns": rounded(&r["wall_ns_per_op"], 0),
+                "cpu_ns": rounded(&r["cpu_ns_per_op"], 0),
+                "wall_ratio": rounded(&r["wall_ratio_to_raw"], 3),
+                "cpu_ratio": rounded(&r["cpu_ratio_to_raw"], 3),
+                "blocks": rounded(&r["blocks_per_op"], 2),
+            })
+        })
+        .collect();
+    json!({"settings": merged["settings"], "rows": rows})
+}
+
+/// Pass / declared / refused counts per run, and the declared reasons.
+fn fairness(merged: &Value) -> Value {
+    let mut runs: Vec<(String, [u64; 3])> = Vec::new();
+    let mut reasons: Vec<String> = Vec::new();
+    for r in merged["results"].as_array().into_iter().flatten() {
+        let run = text(&r["run"]);
+        if runs.last().is_none_or(|(name, _)| *name != run) {
+            runs.push((run.clone(), [0; 3]));
+        }
+        let counts = &mut runs.last_mut().expect("pushed").1;
+        let slot = match (text(&r["fairness"]).as_str(), r["reported"].as_bool()) {
+            ("pass", _) => 0,
+            (_, Some(true)) => 1,
+            _ => 2,
+        };
+        counts[slot] += 1;
+        if let Some(reason) = r["intentional_difference"].as_str()
+            && !reasons.iter().any(|x| x == reason)
+        {
+            reasons.push(reason.to_owned());
+        }
+    }
+    let counts: Vec<Value> = runs
+        .into_iter()
+        .map(|(run, [pass, declared, refused])| {
+            json!({"run": run, "pass": pass, "declared": declared, "refused": refused})
+        })
+        .collect();
+    json!({"counts": counts, "reasons": reasons})
+}
+
+fn callgrind(doc: &Value) -> Value {
+    let rows: Vec<Value> = doc["results"].as_array().cloned().unwrap_or_default();
+    let polling = |contender: &str| {
+        rows.iter()
+            .find(|r| r["contender"] == contender)
+            .and_then(|r| num(&r["polling_thread_instructions_per_op"]))
+            .unwrap_or(f64::NAN)
+    };
+    let (raw, fork, on, checked) = (
+        polling("raw"),
+        polling("fork"),
+        polling("fork+instrument"),
+        polling("sqlx_macro"),
+    );
+    json!({
+        "method": doc["method"],
+        "rows": rows,
+        "fork_minus_raw": round(fork - raw, 0),
+        "fork_over_raw": round(fork / raw, 3),
+        "sqlx_macro_minus_raw": round(checked - raw, 0),
+        "instrument_on_minus_off": round(on - fork, 0),
+        "instrument_on_over_off": round(on / fork, 3),
+    })
+}
+
+fn instrument_overhead(doc: &Value) -> Value {
+    let rows: Vec<Value> = doc["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            json!({
+                "scenario": r["scenario"],
+                "plain_ns": rounded(&r["plain_ns_per_call"], 1),
+                "instrumented_ns": rounded(&r["instrumented_ns_per_call"], 1),
+                "overhead_ns": rounded(&r["overhead_ns_per_call"], 1),
+                "op_blocks": rounded(&r["op_blocks_per_call"], 3),
+                "process_extra_blocks": rounded(&r["process_extra_blocks_per_call"], 4),
+            })
+        })
+        .collect();
+    json!({"rounds": doc["rounds"], "calls_per_round": doc["calls_per_round"], "rows": rows})
+}
+
+fn locality(doc: &Value) -> Value {
+    let csv = std::fs::read_to_string(results_dir().join("locality_sweep.csv")).unwrap_or_default();
+    let points: Vec<Value> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            let x = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+            Some(json!({
+                "measure": f.first()?,
+                "parents": x(1)?,
+                "vec_ns": round(x(2)?, 2),
+                "hashmap_ns": round(x(3)?, 2),
+                "hashmap_over_vec": round(x(3)? / x(2)?, 3),
+                "vec_blocks": round(x(4)?, 3),
+                "hashmap_blocks": round(x(5)?, 3),
+            }))
+        })
+        .collect();
+    json!({
+        "rounds": doc["rounds"],
+        "children_per_parent": doc["children_per_parent"],
+        "default_threshold": doc["default_vec_grouping_max_parents"],
+        "crossovers": doc["crossovers"],
+        "points": points,
+    })
+}
+
+fn alloc(doc: &Value) -> Value {
+    let profiles: Vec<Value> = doc["profiles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let top = |key: &str| -> Vec<Value> {
+                p[key]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .take(3)
+                    .cloned()
+                    .collect()
+            };
+            json!({
+                "side": p["side"],
+                "scenario": p["scenario"],
+                "ops": p["ops"],
+                "blocks_per_op": rounded(&p["blocks_per_op"], 2),
+                "bytes_per_op": rounded(&p["bytes_per_op"], 0),
+                "orm_lines": top("orm_lines"),
+                "made_at": top("made_at"),
+            })
+        })
+        .collect();
+    json!({"method": doc["method"], "profiles": profiles})
+}
+
+fn cache(doc: &Value) -> Value {
+    let percent = |v: &Value| num(v).map_or(Value::Null, |x| json!(round(x * 100.0, 1)));
+    let ops: Vec<Value> = doc["ops"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| {
+            json!({
+                "op": o["op"],
+                "model": o["model"],
+                "calls": o["calls"],
+                "stmt_hits": o["stmt_cache"]["hits"],
+                "stmt_misses": o["stmt_cache"]["misses"],
+                "stmt_ambiguous": o["stmt_cache"]["ambiguous"],
+                "stmt_hit_pct": percent(&o["stmt_hit_ratio"]),
+                "sql_hit_pct": percent(&o["sql_hit_ratio"]),
+                "blocks_per_call": rounded(&o["blocks_per_call"], 2),
+            })
+        })
+        .collect();
+    json!({
+        "ops": ops,
+        "stmt_score_pct": percent(&doc["cache_score"]["stmt_hit_ratio"]),
+        "sql_score_pct": percent(&doc["cache_score"]["sql_hit_ratio"]),
+        "definition": doc["cache_score"]["definition"],
+    })
+}
+
+fn build_timing(doc: &Value) -> Value {
+    let prepare = &doc["sqlx_prepare"];
+    let instrument = &doc["instrument_feature"];
+    let seconds = |v: &Value| -> Vec<Value> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| rounded(x, 1))
+            .collect()
+    };
+    let median = |v: &Value| num(v).unwrap_or(f64::NAN);
+    let (profile, dev) = (
+        median(&prepare["sqlx_prepare_profile_median_seconds"]),
+        median(&prepare["dev_profile_median_seconds"]),
+    );
+    let (with, without) = (
+        median(&instrument["with_median_seconds"]),
+        median(&instrument["without_median_seconds"]),
+    );
+    json!({
+        "runs": doc["runs"],
+        "prepare_command": prepare["command"],
+        "prepare_profile_seconds": seconds(&prepare["sqlx_prepare_profile_seconds"]),
+        "prepare_dev_seconds": seconds(&prepare["dev_profile_seconds"]),
+        "prepare_profile_median": round(profile, 1),
+        "prepare_dev_median": round(dev, 1),
+        "prepare_profile_minus_dev": round(profile - dev, 1),
+        "prepare_profile_over_dev": round(profile / dev, 3),
+        "instrument_command": instrument["command"],
+        "instrument_with_seconds": seconds(&instrument["with_seconds"]),
+        "instrument_without_seconds": seconds(&instrument["without_seconds"]),
+        "instrument_with_median": round(with, 1),
+        "instrument_without_median": round(without, 1),
+        "instrument_build_cost": round(with - without, 1),
+        "instrument_build_over": round(with / without, 3),
+    })
+}
+
+fn bloat(doc: &Value) -> Value {
+    let q = &doc["quickstart"];
+    let kib = |v: &Value| num(v).map_or(Value::Null, |x| json!(round(x / 1024.0, 1)));
+    let crates = |build: &Value| -> Vec<Value> {
+        build["crates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| json!({"name": c["name"], "kib": kib(&c["size"])}))
+            .collect()
+    };
+    let functions = |build: &Value| -> Vec<Value> {
+        build["orm_functions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .take(8)
+            .map(|f| json!({"crate": f["crate"], "name": f["name"], "bytes": f["size"]}))
+            .collect()
+    };
+    let symbols: Vec<Value> = doc["bench_binary_symbols"]["crates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| json!({"crate": c["crate"], "functions": c["functions"], "kib": kib(&c["bytes"])}))
+        .collect();
+    json!({
+        "command": q["command"],
+        "on_file_kib": kib(&q["instrument_on"]["file_size"]),
+        "off_file_kib": kib(&q["instrument_off"]["file_size"]),
+        "on_text_kib": kib(&q["instrument_on"]["text_section_size"]),
+        "off_text_kib": kib(&q["instrument_off"]["text_section_size"]),
+        "file_delta_kib": kib(&q["file_size_delta"]),
+        "text_delta_kib": kib(&q["text_section_size_delta"]),
+        "on_crates": crates(&q["instrument_on"]),
+        "off_crates": crates(&q["instrument_off"]),
+        "on_functions": functions(&q["instrument_on"]),
+        "symbols_command": doc["bench_binary_symbols"]["command"],
+        "symbols": symbols,
+    })
+}
+
+/// Builds the summary from the result files.
+pub(crate) fn build() -> Result<Value, String> {
+    let dir = results_dir();
+    let merged = read_json(&dir.join("orm_compare.json"))?;
+    let mut summary = json!({
+        "header": header(),
+        "orm_compare": orm_compare(&merged),
+        "fairness": fairness(&merged),
+        "callgrind": callgrind(&read_json(&dir.join("callgrind.json"))?),
+        "instrument_overhead": instrument_overhead(&read_json(&dir.join("runs/instrument_overhead.json"))?),
+        "locality": locality(&read_json(&dir.join("runs/locality_sweep.json"))?),
+        "alloc": alloc(&read_json(&dir.join("runs/alloc_profile.json"))?),
+        "cache": cache(&read_json(&dir.join("runs/quickstart.json"))?),
+        "bloat": bloat(&read_json(&dir.join("bloat.json"))?),
+        "expand": read_json(&dir.join("expand.json"))?,
+        "build_timing": build_timing(&read_json(&dir.join("build_timing.json"))?),
+    });
+    summary["findings"] = super::findings::findings(&summary);
+    summary["optimizations"] = super::findings::optimizations(&summary);
+    Ok(summary)
+}
+
+/// The orm_compare rows as CSV.
+pub(crate) fn csv(summary: &Value) -> String {
+    let mut out = String::from(
+        "run,scenario,contender,verdict,reported,rows,wall_ns,cpu_ns,wall_ratio,cpu_ratio,blocks\n",
+    );
+    for r in summary["orm_compare"]["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let cell = |k: &str| match &r[k] {
+            Value::Null => String::new(),
+            v => text(v),
+        };
+        let cells: Vec<String> = [
+            "run",
+            "scenario",
+            "contender",
+            "verdict",
+            "reported",
+            "rows",
+            "wall_ns",
+            "cpu_ns",
+            "wall_ratio",
+            "cpu_ratio",
+            "blocks",
+        ]
+        .iter()
+        .map(|k| cell(k))
+        .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
