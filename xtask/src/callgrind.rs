@@ -75,10 +75,12 @@ fn instructions(exe: &Path, side: &str, ops: u64) -> Result<Vec<u64>, String> {
             String::from_utf8_lossy(&output.stderr)
         ));
     }
+    // One file per thread, `cg.out-<thread>` (plus an empty `cg.out`).
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| e.to_string())?
         .flatten()
         .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains("cg.out-"))
         .collect();
     files.sort();
     let mut per_thread = Vec::new();

@@ -37,7 +37,7 @@ tasks:
   dashboards   regenerate dashboards/, the rules and docs/metrics.md (--check: only verify)
   prepare      regenerate benches/.sqlx with cargo sqlx prepare (--measure: time it, 3 runs)
   audit        measure everything and regenerate the audit, benchmark results and summary
-               (--budget-minutes N, default 60; --reuse-build-timing; --render-only)
+               (--budget-minutes N, default 60; --reuse-build-timing; --summarize-only)
   bench        run every bench pinned to one CPU; results in benches/results/ (--quick: skip criterion)";
 
 fn main() -> ExitCode {
@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         Some("invariants") => invariants::check(),
         Some("dashboards") => dashboards::run(args.get(1).is_some_and(|a| a == "--check")),
         Some("prepare") => prepare::run_prepare(args.iter().any(|a| a == "--measure")),
-        Some("audit") if args.iter().any(|a| a == "--render-only") => audit::render_only(),
+        Some("audit") if args.iter().any(|a| a == "--summarize-only") => audit::summarize(),
         Some("audit") => audit::run(&args[1..]),
         Some("bench") => {
             let quick = args.iter().any(|a| a == "--quick");

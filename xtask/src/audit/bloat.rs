@@ -1,5 +1,5 @@
 //! Step 3 of the audit: binary size. `cargo bloat` on the quickstart
-//! (release), crates and the ORM's functions, with `instrument` on (its
+//! (release), every crate and the ORM's largest functions, with `instrument` on (its
 //! default) and off; and the symbols of the orm_compare bench binary, where
 //! the fork and the published premix-orm are linked side by side, read with
 //! `nm`: how many monomorphised functions each crate contributes and their
@@ -12,8 +12,6 @@ use serde_json::{Value, json};
 
 use crate::bench::{pretty, results_dir, workspace_root, write};
 
-/// Crates listed.
-const TOP_CRATES: usize = 12;
 /// ORM functions listed.
 const TOP_FUNCTIONS: usize = 15;
 
@@ -50,8 +48,8 @@ fn cargo_bloat(args: &[&str]) -> Result<Value, String> {
 
 /// Sizes, top crates and the ORM's largest functions for one build.
 fn quickstart(features: &[&str]) -> Result<Value, String> {
-    let n = TOP_CRATES.to_string();
-    let crates = cargo_bloat(&[features, &["--crates", "-n", &n]].concat())?;
+    // Every crate (`-n 0`), so the two builds can be compared crate by crate.
+    let crates = cargo_bloat(&[features, &["--crates", "-n", "0"]].concat())?;
     let n = TOP_FUNCTIONS.to_string();
     let functions = cargo_bloat(&[features, &["-n", &n, "--filter", "premix"]].concat())?;
     Ok(json!({

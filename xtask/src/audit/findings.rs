@@ -67,13 +67,21 @@ pub(crate) fn findings(s: &Value) -> Value {
             "With `instrument` off, the expansions of the fork's find_by_id, builder select and \
              eager load hold {} references to premix_instrument (with it on: {}), and the \
              quickstart binary is {} KiB smaller ({} KiB against {} KiB; text section {} KiB \
-             smaller).",
+             smaller). The largest parts of that difference: {}.",
             references(false),
             references(true),
             b["file_delta_kib"],
             b["off_file_kib"],
             b["on_file_kib"],
-            b["text_delta_kib"]
+            b["text_delta_kib"],
+            b["crate_deltas"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .take(4)
+                .map(|d| format!("{} {} KiB", text(&d["name"]), d["kib"]))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         "cargo expand (docs/audits/expanded/fork_*.rs), cargo bloat on the quickstart",
         &[
@@ -363,6 +371,45 @@ pub(crate) fn findings(s: &Value) -> Value {
         "cargo xtask prepare --measure",
         &[".cargo/config.toml", "xtask/src/prepare.rs"],
     ));
+    // F11: dispatch, from the expansions.
+    let find = s["expand"]["operations"]
+        .as_array()
+        .and_then(|ops| ops.iter().find(|o| o["operation"] == "find_by_id"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let decode = s["expand"]["operations"]
+        .as_array()
+        .and_then(|ops| ops.iter().find(|o| o["operation"] == "row decoding"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    out.push(finding(
+        "F11",
+        "Static dispatch and no run-time SQL formatting in the fork's lookups",
+        format!(
+            "The published premix-orm's derive expands find_by_id into {} lines per model with \
+             {} trait objects and {} run-time format! calls; the fork's find_by_id is {} lines \
+             of generic library code with {} and {}, like the hand-written query_as! ({} and \
+             {}). The fork's derive decodes columns by index ({} by-name lookups), where \
+             premix's and sqlx's FromRow decode by name ({} and {}).",
+            find["premix"]["lines"],
+            find["premix"]["dyn "],
+            find["premix"]["fmt::format("],
+            find["fork"]["lines"],
+            find["fork"]["dyn "],
+            find["fork"]["fmt::format("],
+            find["sqlx"]["dyn "],
+            find["sqlx"]["fmt::format("],
+            decode["fork"]["try_get(\""],
+            decode["premix"]["try_get(\""],
+            decode["sqlx"]["try_get(\""],
+        ),
+        "cargo expand (docs/audits/expanded/)",
+        &[
+            "premix-orm-fork/src/ops.rs",
+            "premix-orm-fork/macros/src/expand_model.rs",
+        ],
+    ));
+
     Value::Array(out)
 }
 

@@ -55,6 +55,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut progress = Progress::new(5 + bench::STEPS, Some(Duration::from_secs(budget * 60)));
 
     progress.step("tooling check")?;
+    write(
+        &results_dir().join("audit_run.json"),
+        &pretty(&summary::header()),
+    )?;
     let missing: Vec<String> = [&tools::CARGO_EXPAND, &tools::CARGO_BLOAT, &tools::SQLX_CLI]
         .into_iter()
         .filter_map(|tool| tools::ensure(tool).err())
@@ -77,21 +81,19 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         prepare::run_prepare(true)?;
     }
     progress.step("summarize and render the documents")?;
-    let summary = summary::build()?;
-    write(&results_dir().join("summary.json"), &pretty(&summary))?;
-    write(&results_dir().join("summary.csv"), &summary::csv(&summary))?;
-    for (path, text) in render::documents(&summary) {
-        write(&workspace_root().join(path), &text)?;
-        println!("xtask: wrote {path}");
-    }
+    summarize()?;
     progress.finish();
     Ok(())
 }
 
-/// Re-renders the documents from the committed summary (no measuring):
-/// `cargo xtask audit --render-only`, for a change to the renderer.
-pub(crate) fn render_only() -> Result<(), String> {
-    let summary = bench::read_json(&results_dir().join("summary.json"))?;
+/// Builds the summary from the result files in `benches/results/` and
+/// renders the documents from it; alone (`cargo xtask audit
+/// --summarize-only`) it measures nothing, for a change to the summary or
+/// the renderer.
+pub(crate) fn summarize() -> Result<(), String> {
+    let summary = summary::build()?;
+    write(&results_dir().join("summary.json"), &pretty(&summary))?;
+    write(&results_dir().join("summary.csv"), &summary::csv(&summary))?;
     for (path, text) in render::documents(&summary) {
         write(&workspace_root().join(path), &text)?;
         println!("xtask: wrote {path}");
@@ -115,7 +117,7 @@ mod tests {
             assert!(
                 committed == text,
                 "{path} differs from what benches/results/summary.json renders to; run \
-                 `cargo xtask audit` (or `--render-only` after a renderer change), don't edit it"
+                 `cargo xtask audit` (or `--summarize-only` after a renderer change), don't edit it"
             );
         }
     }

@@ -531,6 +531,11 @@ fn audit(s: &Value) -> String {
     );
     table(
         &mut out,
+        &["crate", "KiB added by instrument (on - off)"],
+        rows(&b["crate_deltas"]).map(|x| vec![c(&x["name"]), c(&x["kib"])]),
+    );
+    table(
+        &mut out,
         &["largest ORM function (instrument on)", "crate", "bytes"],
         rows(&b["on_functions"]).map(|x| {
             vec![

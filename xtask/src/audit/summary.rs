@@ -35,8 +35,9 @@ fn command_line(program: &str, args: &[&str]) -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// Commit, date, machine, toolchain and command of this run.
-fn header() -> Value {
+/// Commit, date, machine, toolchain and command of a measuring run, taken
+/// when it starts (`benches/results/audit_run.json`).
+pub(crate) fn header() -> Value {
     let dirty = !command_line("git", &["status", "--porcelain", "--untracked-files=no"])
         .trim()
         .is_empty();
@@ -298,9 +299,42 @@ fn bloat(doc: &Value) -> Value {
             .as_array()
             .into_iter()
             .flatten()
+            .take(12)
             .map(|c| json!({"name": c["name"], "kib": kib(&c["size"])}))
             .collect()
     };
+    // Crates whose size differs between the builds by a KiB or more.
+    let size_of = |build: &Value, name: &Value| -> f64 {
+        build["crates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| &c["name"] == name)
+            .and_then(|c| c["size"].as_f64())
+            .unwrap_or(0.0)
+    };
+    let (on, off) = (&q["instrument_on"], &q["instrument_off"]);
+    let mut deltas: Vec<(f64, Value)> = on["crates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(off["crates"].as_array().into_iter().flatten())
+        .map(|c| c["name"].clone())
+        .fold(Vec::new(), |mut names: Vec<Value>, n| {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+            names
+        })
+        .into_iter()
+        .map(|name| (size_of(on, &name) - size_of(off, &name), name))
+        .filter(|(d, _)| d.abs() >= 1024.0)
+        .collect();
+    deltas.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let crate_deltas: Vec<Value> = deltas
+        .into_iter()
+        .map(|(d, name)| json!({"name": name, "kib": round(d / 1024.0, 1)}))
+        .collect();
     let functions = |build: &Value| -> Vec<Value> {
         build["orm_functions"]
             .as_array()
@@ -327,6 +361,7 @@ fn bloat(doc: &Value) -> Value {
         "on_crates": crates(&q["instrument_on"]),
         "off_crates": crates(&q["instrument_off"]),
         "on_functions": functions(&q["instrument_on"]),
+        "crate_deltas": crate_deltas,
         "symbols_command": doc["bench_binary_symbols"]["command"],
         "symbols": symbols,
     })
@@ -337,7 +372,7 @@ pub(crate) fn build() -> Result<Value, String> {
     let dir = results_dir();
     let merged = read_json(&dir.join("orm_compare.json"))?;
     let mut summary = json!({
-        "header": header(),
+        "header": read_json(&dir.join("audit_run.json"))?,
         "orm_compare": orm_compare(&merged),
         "fairness": fairness(&merged),
         "callgrind": callgrind(&read_json(&dir.join("callgrind.json"))?),
