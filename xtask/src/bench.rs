@@ -249,10 +249,13 @@ pub(crate) fn checklist(rows: &[Value]) -> String {
         "# Fairness checklist\n\n\
          Computed by the orm_compare harness (`benches/benches/common/fairness.rs`): the SQL \
          each contender sent, captured from sqlx's statement events, normalised and compared \
-         with raw sqlx's, and the rows returned or changed. A contender whose statements or \
-         rows differ is refused unless the difference is declared, with its reason. Every \
-         contender of a run shares one pool.\n\n\
-         | run | scenario | contender | verdict | rows | reported |\n|---|---|---|---|---|---|\n",
+         with raw sqlx's, the rows returned or changed, and the prepared-statement policy (the \
+         statements a contender leaves in emptied statement caches against the distinct texts \
+         it sent: all prepared, or not, as raw sqlx). A contender whose statements or rows \
+         differ is refused unless the difference is declared, with its reason; a different \
+         policy is always refused. Every contender of a run shares one pool.\n\n\
+         | run | scenario | contender | verdict | rows | prepared / distinct statements | reported |\n\
+         |---|---|---|---|---|---|---|\n",
     );
     let mut reasons: Vec<String> = Vec::new();
     for r in rows {
@@ -269,11 +272,13 @@ pub(crate) fn checklist(rows: &[Value]) -> String {
             shown = format!("{verdict} [{n}]");
         }
         out.push_str(&format!(
-            "| {} | {} | {} | {shown} | {} | {} |\n",
+            "| {} | {} | {} | {shown} | {} | {} / {} | {} |\n",
             text(&r["run"]),
             text(&r["scenario"]),
             text(&r["contender"]),
             r["rows"],
+            r["prepared_statements"],
+            r["distinct_statements"],
             if r["reported"].as_bool() == Some(true) {
                 "yes"
             } else {

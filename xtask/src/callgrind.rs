@@ -127,8 +127,8 @@ pub(crate) fn select_by_pk() -> Result<(), String> {
             "build": build,
             "contender": side,
             "ops": [FEW, MANY],
-            "polling_thread_instructions_per_op": main.round(),
-            "all_threads_instructions_per_op": all.round(),
+            "polling_thread_instructions_per_op": main.round() as i64,
+            "all_threads_instructions_per_op": all.round() as i64,
         }));
     }
     let doc = json!({

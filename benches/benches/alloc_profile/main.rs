@@ -69,7 +69,7 @@ where
         "scenario": scenario,
         "ops": ops,
         "blocks_per_op": stats.total_blocks as f64 / ops as f64,
-        "bytes_per_op": (stats.total_bytes as f64 / ops as f64).round(),
+        "bytes_per_op": (stats.total_bytes as f64 / ops as f64).round() as u64,
         "made_at": made_at,
         "orm_lines": orm_lines,
     })
@@ -83,6 +83,8 @@ fn frame(text: &str) -> Option<(String, String)> {
     let mut parts = location.rsplitn(3, ':');
     let (_col, line, path) = (parts.next()?, parts.next()?, parts.next()?);
     let function = head.split_once(": ").map_or(head, |(_, f)| f);
+    // This binary's own modules come in by `#[path]`, relative to it.
+    let path = path.replace("../common/", "benches/benches/common/");
     Some((format!("{path}:{line}"), function.to_owned()))
 }
 
@@ -114,7 +116,7 @@ fn heaviest(groups: HashMap<(String, String), (u64, u64)>, ops: u64) -> Vec<Valu
                 "site": site,
                 "function": function,
                 "blocks_per_op": (blocks as f64 / ops as f64 * 100.0).round() / 100.0,
-                "bytes_per_op": (bytes as f64 / ops as f64).round(),
+                "bytes_per_op": (bytes as f64 / ops as f64).round() as u64,
             })
         })
         .collect()

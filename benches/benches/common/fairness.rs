@@ -1,7 +1,8 @@
 //! The fairness contract, computed: per scenario, every contender's
-//! statements are compared with the baseline's (same shape, same rows), and
-//! a scenario that differs is refused unless the difference is declared
-//! intentional, with its reason.
+//! statements are compared with the baseline's (same shape, same rows, same
+//! prepared-statement policy), and a scenario that differs is refused unless
+//! the difference is declared intentional, with its reason (a different
+//! prepared-statement policy cannot be declared away).
 
 use crate::capture::Statement;
 
@@ -90,24 +91,38 @@ pub const INTENTIONAL: &[Waiver] = &[
 pub struct Verdict {
     pub statements: Vec<String>,
     pub rows: u64,
+    /// Statements the contender left in the emptied statement caches, and
+    /// the distinct statement texts it sent.
+    pub prepared: usize,
+    pub distinct: usize,
     pub same_shape: bool,
     pub same_rows: bool,
+    /// Whether it prepares (and caches) all its statements exactly when the
+    /// baseline does.
+    pub same_policy: bool,
     /// The reason, when a declared waiver covers this contender's difference.
     pub intentional: Option<&'static str>,
 }
 
 impl Verdict {
     /// Whether the scenario may be reported for this contender.
+    /// A different prepared-statement policy is never waived.
     pub fn reportable(&self) -> bool {
-        (self.same_rows && self.same_shape) || self.intentional.is_some()
+        self.same_policy && ((self.same_rows && self.same_shape) || self.intentional.is_some())
     }
 
     pub fn label(&self) -> String {
-        match (self.same_rows, self.same_shape, self.intentional) {
-            (true, true, _) => "pass".into(),
-            (_, _, Some(_)) => "intentional difference".into(),
-            (false, _, None) => "FAIL (rows differ)".into(),
-            (true, false, None) => "FAIL (shape differs)".into(),
+        match (
+            self.same_policy,
+            self.same_rows,
+            self.same_shape,
+            self.intentional,
+        ) {
+            (false, ..) => "FAIL (prepared-statement policy differs)".into(),
+            (true, true, true, _) => "pass".into(),
+            (true, _, _, Some(_)) => "intentional difference".into(),
+            (true, false, _, None) => "FAIL (rows differ)".into(),
+            (true, true, false, None) => "FAIL (shape differs)".into(),
         }
     }
 }
@@ -127,19 +142,32 @@ fn rows(statements: &[Statement]) -> u64 {
         .sum()
 }
 
-/// Judges `candidate` against `baseline` in `scenario`.
+/// Distinct statement texts sent.
+fn distinct(statements: &[Statement]) -> usize {
+    let mut texts: Vec<&str> = statements.iter().map(|s| s.sql.as_str()).collect();
+    texts.sort_unstable();
+    texts.dedup();
+    texts.len()
+}
+
+/// Judges `candidate` against `baseline` in `scenario`: each is the
+/// statements sent and the number of statements it left prepared.
 pub fn judge(
     scenario: &'static str,
     contender: &'static str,
-    baseline: &[Statement],
-    candidate: &[Statement],
+    (baseline, baseline_prepared): (&[Statement], usize),
+    (candidate, prepared): (&[Statement], usize),
 ) -> Verdict {
     let shapes = |s: &[Statement]| s.iter().map(|s| normalize(&s.sql)).collect::<Vec<_>>();
+    let prepares_all = |sent: &[Statement], prepared: usize| prepared >= distinct(sent);
     let statements = shapes(candidate);
     let verdict = Verdict {
         same_shape: statements == shapes(baseline),
         same_rows: rows(candidate) == rows(baseline),
+        same_policy: prepares_all(candidate, prepared) == prepares_all(baseline, baseline_prepared),
         rows: rows(candidate),
+        prepared,
+        distinct: distinct(candidate),
         statements,
         intentional: None,
     };

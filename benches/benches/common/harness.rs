@@ -8,7 +8,6 @@
 //! a binary into a callgrind subject: setup, then that many ops of that one
 //! contender in each selected scenario, and nothing else.
 
-use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -86,10 +85,14 @@ pub type NoExtra = Option<(&'static str, fn(u64) -> std::future::Ready<()>)>;
 /// `extra` is a fifth contender that only some scenarios have (`query_as!`,
 /// a single-JOIN reference), judged and reported like the others.
 /// `settle` must make the driver log every statement already sent (a round
-/// trip on the connection), so a capture ends complete.
+/// trip on the connection), so a capture ends complete. `statements(clear)`
+/// empties (when asked) and counts the statement caches of every pooled
+/// connection: with it the harness checks each contender's
+/// prepared-statement policy.
 #[allow(clippy::too_many_arguments)] // one closure per contender reads best here
 pub async fn scenario(
     settle: &impl AsyncFn(),
+    statements: &impl AsyncFn(bool) -> usize,
     name: &'static str,
     iterations: u64,
     mut raw: impl AsyncFnMut(u64),
@@ -130,16 +133,21 @@ pub async fn scenario(
         return None;
     }
 
-    // One op each, warm (statements prepared), then one with its SQL captured.
+    // Per contender, on emptied statement caches: one op (which prepares what
+    // it prepares), the count of cached statements, then one op with its SQL
+    // captured.
     let mut captured: Vec<Vec<Statement>> = Vec::new();
+    let mut prepared = Vec::new();
     for side in 0..n {
+        statements(true).await;
         op!(side);
-        let ((), statements) = capture::capture(async {
+        prepared.push(statements(false).await);
+        let ((), sent) = capture::capture(async {
             op!(side);
             settle().await;
         })
         .await;
-        captured.push(statements);
+        captured.push(sent);
     }
 
     for _ in 0..WARMUP {
@@ -178,11 +186,15 @@ pub async fn scenario(
             cpu_ratios[side].push(this_round[side].1 / this_round[0].1);
         }
     }
-    black_box(&captured);
     let entries = (0..n)
         .map(|side| Entry {
             contender: names[side],
-            verdict: fairness::judge(name, names[side], &captured[0], &captured[side]),
+            verdict: fairness::judge(
+                name,
+                names[side],
+                (&captured[0], prepared[0]),
+                (&captured[side], prepared[side]),
+            ),
             wall_ns: median(std::mem::take(&mut wall[side])),
             cpu_ns: median(std::mem::take(&mut cpu[side])),
             ratio: median(std::mem::take(&mut ratios[side])),
@@ -205,11 +217,13 @@ pub fn report(run: &str, setting: &str, outcomes: &[Outcome]) {
         for e in &o.entries {
             let v = &e.verdict;
             println!(
-                "  {:<20} {:<16} {:<24} rows {:<5} {}",
+                "  {:<20} {:<16} {:<24} rows {:<5} prepared {}/{} {}",
                 o.scenario,
                 e.contender,
                 v.label(),
                 v.rows,
+                v.prepared,
+                v.distinct,
                 v.statements.join(" ; ")
             );
             if let (false, Some(why)) = (v.same_shape && v.same_rows, v.intentional) {
@@ -247,6 +261,8 @@ pub fn report(run: &str, setting: &str, outcomes: &[Outcome]) {
                 "intentional_difference": e.verdict.intentional,
                 "statements": e.verdict.statements,
                 "rows": e.verdict.rows,
+                "prepared_statements": e.verdict.prepared,
+                "distinct_statements": e.verdict.distinct,
                 "wall_ns_per_op": number(e.wall_ns),
                 "cpu_ns_per_op": number(e.cpu_ns),
                 "wall_ratio_to_raw": number(e.ratio),

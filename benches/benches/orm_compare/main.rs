@@ -96,6 +96,14 @@ fn main() {
             let mut conn = pool.acquire().await.unwrap();
             conn.ping().await.unwrap();
         };
+        // The pool's one connection's statement cache.
+        let statements = async |clear: bool| {
+            let mut conn = pool.acquire().await.unwrap();
+            if clear {
+                conn.clear_cached_statements().await.unwrap();
+            }
+            conn.cached_statements_size()
+        };
         // SeaORM on the very same sqlx pool.
         let db: &'static sea_orm::DatabaseConnection = Box::leak(Box::new(
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool.clone()),
@@ -112,6 +120,7 @@ fn main() {
         results.extend(
             harness::scenario(
                 &settle,
+                &statements,
                 "select_by_pk",
                 2000,
                 |i| async move {
@@ -159,6 +168,7 @@ fn main() {
         results.extend(
             harness::scenario(
                 &settle,
+                &statements,
                 "builder_pk_lookup",
                 2000,
                 |i| async move {
@@ -213,6 +223,7 @@ fn main() {
         results.extend(
             harness::scenario(
                 &settle,
+                &statements,
                 "select_100",
                 200,
                 |_| async move {
@@ -259,6 +270,7 @@ fn main() {
         results.extend(
             harness::scenario(
                 &settle,
+                &statements,
                 "update",
                 1500,
                 |i| async move {
@@ -322,6 +334,7 @@ fn main() {
         results.extend(
             harness::scenario(
                 &settle,
+                &statements,
                 "insert",
                 1500,
                 |i| async move {
@@ -384,6 +397,7 @@ fn main() {
         results.extend(
             harness::scenario(
                 &settle,
+                &statements,
                 "eager_50x10",
                 100,
                 |_| async move {
@@ -431,6 +445,7 @@ fn main() {
         results.extend(
             harness::scenario(
                 &settle,
+                &statements,
                 "delete",
                 1000,
                 |_| async move {
@@ -480,6 +495,7 @@ fn main() {
         results.extend(
             harness::scenario(
                 &settle,
+                &statements,
                 "paged_50x10",
                 20,
                 |_| async move {
@@ -554,6 +570,7 @@ fn main() {
         results.extend(
             harness::scenario(
                 &settle,
+                &statements,
                 "transaction_3_writes",
                 500,
                 |i| async move {
@@ -664,6 +681,7 @@ fn main() {
         results.extend(
             harness::scenario(
                 &settle,
+                &statements,
                 "eager_200x5",
                 50,
                 |_| async move {

@@ -24,7 +24,7 @@ use std::str::FromStr;
 use futures_util::future::join_all;
 use harness::NoExtra;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Executor, PgPool};
+use sqlx::{Connection, Executor, PgPool};
 
 premix_instrument::install_counting_allocator!();
 
@@ -102,6 +102,22 @@ fn main() {
         );
         // PostgreSQL statements are logged as they complete, in the caller.
         let settle = async || {};
+        // Every pooled connection's statement cache: all of them held at
+        // once, so each is a different connection.
+        let statements = async |clear: bool| {
+            let mut held = Vec::new();
+            for _ in 0..CONNECTIONS {
+                held.push(pool.acquire().await.unwrap());
+            }
+            let mut total = 0;
+            for conn in &mut held {
+                if clear {
+                    conn.clear_cached_statements().await.unwrap();
+                }
+                total += conn.cached_statements_size();
+            }
+            total
+        };
         let db: &'static sea_orm::DatabaseConnection = Box::leak(Box::new(
             SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone()),
         ));
@@ -117,6 +133,7 @@ fn main() {
         results.extend(
             harness::scenario(
                 &settle,
+                &statements,
                 "pg_select_by_pk",
                 1000,
                 |i| async move {
@@ -150,6 +167,7 @@ fn main() {
         results.extend(
             harness::scenario(
                 &settle,
+                &statements,
                 "pg_insert",
                 500,
                 |i| async move {
@@ -200,6 +218,7 @@ fn main() {
         results.extend(
             harness::scenario(
                 &settle,
+                &statements,
                 "pg_10_concurrent_selects",
                 200,
                 |i| async move {

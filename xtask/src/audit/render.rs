@@ -27,6 +27,14 @@ fn c(v: &Value) -> String {
     }
 }
 
+/// A cell in backticks, or a dash when empty.
+fn code(v: &Value) -> String {
+    match c(v).as_str() {
+        "" | "-" => "-".to_owned(),
+        text => format!("`{text}`"),
+    }
+}
+
 fn rows(v: &Value) -> impl Iterator<Item = &Value> {
     v.as_array().into_iter().flatten()
 }
@@ -77,6 +85,7 @@ fn orm_table(out: &mut String, s: &Value, run: &str) {
             "wall / raw",
             "cpu / raw",
             "blocks/op",
+            "prepared / distinct",
             "fairness",
         ],
         rows(&s["orm_compare"]["rows"])
@@ -90,6 +99,7 @@ fn orm_table(out: &mut String, s: &Value, run: &str) {
                     c(&r["wall_ratio"]),
                     c(&r["cpu_ratio"]),
                     c(&r["blocks"]),
+                    format!("{} / {}", c(&r["prepared"]), c(&r["distinct"])),
                     c(&r["verdict"]),
                 ]
             }),
@@ -430,30 +440,29 @@ fn audit(s: &Value) -> String {
             "blocks/op",
             "bytes/op",
             "function",
+            "fix",
         ],
         rows(&s["alloc"]["profiles"]).flat_map(|p| {
             rows(&p["orm_lines"]).map(move |l| {
                 vec![
                     c(&p["side"]),
                     c(&p["scenario"]),
-                    format!("`{}`", c(&l["site"])),
+                    code(&l["site"]),
                     c(&l["blocks_per_op"]),
                     c(&l["bytes_per_op"]),
-                    format!("`{}`", c(&l["function"])),
+                    code(&l["function"]),
+                    c(&l["fix"]),
                 ]
             })
         }),
-    );
-    out.push_str(
-        "Fixes: the fork's own lines are its SQL execution, connection acquire (O1) and the \
-         derive's decode, which makes the same Strings raw sqlx makes; premix-orm's heavier \
-         lines are in its executor. Sites without an ORM frame are sqlx's SQLite worker thread.\n\n",
     );
 
     out.push_str("## Dispatch analysis\n\n");
     out.push_str(
         "Counted in the expansions (`docs/audits/expanded/`): trait objects, boxed futures and \
-         run-time formatting in the code each operation runs.\n\n",
+         run-time formatting in the code each operation runs. A dash: not in an expansion \
+         (premix-orm's builder is library code in premix-core, which `cargo expand` of a model \
+         does not show).\n\n",
     );
     let indicators = [
         "lines",

@@ -21,8 +21,18 @@ fn num(v: &Value) -> Option<f64> {
     v.as_f64()
 }
 
+/// A figure as the documents show it: `digits` decimals, a whole number
+/// without a decimal point, null when not a number.
+pub(crate) fn fig(x: f64, digits: i32) -> Value {
+    match (x.is_finite(), digits) {
+        (false, _) => Value::Null,
+        (true, 0) => json!(x.round() as i64),
+        (true, _) => json!(round(x, digits)),
+    }
+}
+
 fn rounded(v: &Value, digits: i32) -> Value {
-    num(v).map_or(Value::Null, |x| json!(round(x, digits)))
+    num(v).map_or(Value::Null, |x| fig(x, digits))
 }
 
 fn command_line(program: &str, args: &[&str]) -> String {
@@ -82,6 +92,8 @@ fn orm_compare(merged: &Value) -> Value {
                 "verdict": r["fairness"],
                 "reported": r["reported"],
                 "rows": r["rows"],
+                "prepared": r["prepared_statements"],
+                "distinct": r["distinct_statements"],
                 "wall_ns": rounded(&r["wall_ns_per_op"], 0),
                 "cpu_ns": rounded(&r["cpu_ns_per_op"], 0),
                 "wall_ratio": rounded(&r["wall_ratio_to_raw"], 3),
@@ -141,11 +153,11 @@ fn callgrind(doc: &Value) -> Value {
     json!({
         "method": doc["method"],
         "rows": rows,
-        "fork_minus_raw": round(fork - raw, 0),
-        "fork_over_raw": round(fork / raw, 3),
-        "sqlx_macro_minus_raw": round(checked - raw, 0),
-        "instrument_on_minus_off": round(on - fork, 0),
-        "instrument_on_over_off": round(on / fork, 3),
+        "fork_minus_raw": fig(fork - raw, 0),
+        "fork_over_raw": fig(fork / raw, 3),
+        "sqlx_macro_minus_raw": fig(checked - raw, 0),
+        "instrument_on_minus_off": fig(on - fork, 0),
+        "instrument_on_over_off": fig(on / fork, 3),
     })
 }
 
@@ -179,11 +191,11 @@ fn locality(doc: &Value) -> Value {
             Some(json!({
                 "measure": f.first()?,
                 "parents": x(1)?,
-                "vec_ns": round(x(2)?, 2),
-                "hashmap_ns": round(x(3)?, 2),
-                "hashmap_over_vec": round(x(3)? / x(2)?, 3),
-                "vec_blocks": round(x(4)?, 3),
-                "hashmap_blocks": round(x(5)?, 3),
+                "vec_ns": fig(x(2)?, 2),
+                "hashmap_ns": fig(x(3)?, 2),
+                "hashmap_over_vec": fig(x(3)? / x(2)?, 3),
+                "vec_blocks": fig(x(4)?, 3),
+                "hashmap_blocks": fig(x(5)?, 3),
             }))
         })
         .collect();
@@ -202,13 +214,22 @@ fn alloc(doc: &Value) -> Value {
         .into_iter()
         .flatten()
         .map(|p| {
+            let side = text(&p["side"]);
             let top = |key: &str| -> Vec<Value> {
                 p[key]
                     .as_array()
                     .into_iter()
                     .flatten()
                     .take(3)
-                    .cloned()
+                    .map(|line| {
+                        let mut line = line.clone();
+                        line["fix"] = json!(super::findings::fix_for(
+                            &side,
+                            &text(&line["site"]),
+                            &text(&line["function"])
+                        ));
+                        line
+                    })
                     .collect()
             };
             json!({
@@ -226,7 +247,7 @@ fn alloc(doc: &Value) -> Value {
 }
 
 fn cache(doc: &Value) -> Value {
-    let percent = |v: &Value| num(v).map_or(Value::Null, |x| json!(round(x * 100.0, 1)));
+    let percent = |v: &Value| num(v).map_or(Value::Null, |x| fig(x * 100.0, 1));
     let ops: Vec<Value> = doc["ops"]
         .as_array()
         .into_iter()
@@ -277,23 +298,23 @@ fn build_timing(doc: &Value) -> Value {
         "prepare_command": prepare["command"],
         "prepare_profile_seconds": seconds(&prepare["sqlx_prepare_profile_seconds"]),
         "prepare_dev_seconds": seconds(&prepare["dev_profile_seconds"]),
-        "prepare_profile_median": round(profile, 1),
-        "prepare_dev_median": round(dev, 1),
-        "prepare_profile_minus_dev": round(profile - dev, 1),
-        "prepare_profile_over_dev": round(profile / dev, 3),
+        "prepare_profile_median": fig(profile, 1),
+        "prepare_dev_median": fig(dev, 1),
+        "prepare_profile_minus_dev": fig(profile - dev, 1),
+        "prepare_profile_over_dev": fig(profile / dev, 3),
         "instrument_command": instrument["command"],
         "instrument_with_seconds": seconds(&instrument["with_seconds"]),
         "instrument_without_seconds": seconds(&instrument["without_seconds"]),
-        "instrument_with_median": round(with, 1),
-        "instrument_without_median": round(without, 1),
-        "instrument_build_cost": round(with - without, 1),
-        "instrument_build_over": round(with / without, 3),
+        "instrument_with_median": fig(with, 1),
+        "instrument_without_median": fig(without, 1),
+        "instrument_build_cost": fig(with - without, 1),
+        "instrument_build_over": fig(with / without, 3),
     })
 }
 
 fn bloat(doc: &Value) -> Value {
     let q = &doc["quickstart"];
-    let kib = |v: &Value| num(v).map_or(Value::Null, |x| json!(round(x / 1024.0, 1)));
+    let kib = |v: &Value| num(v).map_or(Value::Null, |x| fig(x / 1024.0, 1));
     let crates = |build: &Value| -> Vec<Value> {
         build["crates"]
             .as_array()
@@ -333,7 +354,7 @@ fn bloat(doc: &Value) -> Value {
     deltas.sort_by(|a, b| b.0.total_cmp(&a.0));
     let crate_deltas: Vec<Value> = deltas
         .into_iter()
-        .map(|(d, name)| json!({"name": name, "kib": round(d / 1024.0, 1)}))
+        .map(|(d, name)| json!({"name": name, "kib": fig(d / 1024.0, 1)}))
         .collect();
     let functions = |build: &Value| -> Vec<Value> {
         build["orm_functions"]
@@ -392,7 +413,8 @@ pub(crate) fn build() -> Result<Value, String> {
 /// The orm_compare rows as CSV.
 pub(crate) fn csv(summary: &Value) -> String {
     let mut out = String::from(
-        "run,scenario,contender,verdict,reported,rows,wall_ns,cpu_ns,wall_ratio,cpu_ratio,blocks\n",
+        "run,scenario,contender,verdict,reported,rows,prepared,distinct,wall_ns,cpu_ns,wall_ratio,cpu_ratio,\
+         blocks\n",
     );
     for r in summary["orm_compare"]["rows"]
         .as_array()
@@ -410,6 +432,8 @@ pub(crate) fn csv(summary: &Value) -> String {
             "verdict",
             "reported",
             "rows",
+            "prepared",
+            "distinct",
             "wall_ns",
             "cpu_ns",
             "wall_ratio",
