@@ -104,10 +104,11 @@ fn instructions(exe: &Path, side: &str, ops: u64) -> Result<Vec<u64>, String> {
 pub(crate) fn select_by_pk() -> Result<(), String> {
     let plain = executable(&[])?;
     let instrumented = executable(&["instrument"])?;
-    let matrix: [(&str, &Path, &str); 4] = [
+    let matrix: [(&str, &Path, &str); 5] = [
         ("plain", &plain, "raw"),
         ("plain", &plain, "sqlx_macro"),
         ("plain", &plain, "fork"),
+        ("plain", &plain, "premix"),
         ("instrument", &instrumented, "fork+instrument"),
     ];
     let mut rows = Vec::new();

@@ -141,6 +141,11 @@ fn callgrind_table(out: &mut String, s: &Value) {
                 "-".into(),
             ],
             vec![
+                "premix-orm - raw sqlx".into(),
+                c(&cg["premix_minus_raw"]),
+                c(&cg["premix_over_raw"]),
+            ],
+            vec![
                 "fork, instrument on - off".into(),
                 c(&cg["instrument_on_minus_off"]),
                 c(&cg["instrument_on_over_off"]),
@@ -543,17 +548,17 @@ fn audit(s: &Value) -> String {
         &["crate", "KiB added by instrument (on - off)"],
         rows(&b["crate_deltas"]).map(|x| vec![c(&x["name"]), c(&x["kib"])]),
     );
-    table(
-        &mut out,
-        &["largest ORM function (instrument on)", "crate", "bytes"],
-        rows(&b["on_functions"]).map(|x| {
-            vec![
-                format!("`{}`", c(&x["name"])),
-                c(&x["crate"]),
-                c(&x["bytes"]),
-            ]
-        }),
-    );
+    for (build, key) in [("on", "on_functions"), ("off", "off_functions")] {
+        table(
+            &mut out,
+            &[
+                &format!("largest ORM function (instrument {build})"),
+                "crate",
+                "bytes",
+            ],
+            rows(&b[key]).map(|x| vec![code(&x["name"]), c(&x["crate"]), c(&x["bytes"])]),
+        );
+    }
 
     out.push_str("## Cache efficiency score\n\n");
     let cache = &s["cache"];

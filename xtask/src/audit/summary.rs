@@ -144,11 +144,12 @@ fn callgrind(doc: &Value) -> Value {
             .and_then(|r| num(&r["polling_thread_instructions_per_op"]))
             .unwrap_or(f64::NAN)
     };
-    let (raw, fork, on, checked) = (
+    let (raw, fork, on, checked, premix) = (
         polling("raw"),
         polling("fork"),
         polling("fork+instrument"),
         polling("sqlx_macro"),
+        polling("premix"),
     );
     json!({
         "method": doc["method"],
@@ -156,6 +157,8 @@ fn callgrind(doc: &Value) -> Value {
         "fork_minus_raw": fig(fork - raw, 0),
         "fork_over_raw": fig(fork / raw, 3),
         "sqlx_macro_minus_raw": fig(checked - raw, 0),
+        "premix_minus_raw": fig(premix - raw, 0),
+        "premix_over_raw": fig(premix / raw, 3),
         "instrument_on_minus_off": fig(on - fork, 0),
         "instrument_on_over_off": fig(on / fork, 3),
     })
@@ -382,6 +385,7 @@ fn bloat(doc: &Value) -> Value {
         "on_crates": crates(&q["instrument_on"]),
         "off_crates": crates(&q["instrument_off"]),
         "on_functions": functions(&q["instrument_on"]),
+        "off_functions": functions(&q["instrument_off"]),
         "crate_deltas": crate_deltas,
         "symbols_command": doc["bench_binary_symbols"]["command"],
         "symbols": symbols,
