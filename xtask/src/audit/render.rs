@@ -629,40 +629,34 @@ fn audit(s: &Value) -> String {
     out
 }
 
-/// Every figure in `text`: maximal runs of digits and dots that start with
-/// a digit and touch no letter, digit-adjacent underscore or other word
-/// character, as strings (numbers with one dot normalised through f64).
+/// Every figure in `text`: each maximal run of word characters and dots
+/// that is digits and dots (a trailing multiplier `x` allowed: "1.05x"),
+/// as a string, numbers with at most one dot normalised through f64. Runs
+/// such as "eager_50x10", "v0.8" or "F3" are names, not figures.
 #[cfg(test)]
 pub(crate) fn figures(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let word = |c: char| c.is_alphanumeric() || c == '_';
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_ascii_digit() && (i == 0 || !word(chars[i - 1])) {
-            let start = i;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                i += 1;
-            }
-            // A multiplier's `x` ("1.05x") ends a figure; "50x10" is a name.
-            let multiplier =
-                i < chars.len() && chars[i] == 'x' && chars.get(i + 1).is_none_or(|c| !word(*c));
-            if i < chars.len() && word(chars[i]) && !multiplier {
-                while i < chars.len() && word(chars[i]) {
-                    i += 1;
-                }
-                continue;
-            }
-            let token: String = chars[start..i].iter().collect::<String>();
-            let token = token.trim_end_matches('.');
-            let normal = match token.parse::<f64>() {
+    let mut run = String::new();
+    let mut flush = |run: &mut String| {
+        let token = run.trim_end_matches('.');
+        let token = token.strip_suffix('x').unwrap_or(token);
+        if token.starts_with(|c: char| c.is_ascii_digit())
+            && token.chars().all(|c| c.is_ascii_digit() || c == '.')
+        {
+            out.push(match token.parse::<f64>() {
                 Ok(x) if token.matches('.').count() <= 1 => format!("{x}"),
                 _ => token.to_owned(),
-            };
-            out.push(normal);
+            });
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() || c == '_' || c == '.' {
+            run.push(c);
         } else {
-            i += 1;
+            flush(&mut run);
         }
     }
+    flush(&mut run);
     out
 }
