@@ -2,10 +2,12 @@
 //! shared machine: the `orm_compare` binary in its single-side mode under
 //! `valgrind --tool=callgrind --separate-threads=yes`, at two op counts, so
 //! the difference divided by the extra ops is the cost of one op with setup
-//! cancelled out. Reported per thread: the polling thread (where the ORM,
-//! the mapping and the instrumentation run; repeatable) and all threads
-//! (adds sqlx's SQLite worker, whose spin-and-park varies by ~±20 k
-//! instructions per op between runs of one binary).
+//! cancelled out; three such pairs, their median reported with every run's
+//! figure. Per thread: the polling thread (where the ORM, the mapping and
+//! the instrumentation run, plus the runtime's parking while it waits) and
+//! all threads (adds sqlx's SQLite worker). Plain contenders repeat within
+//! about half a percent; with `instrument` on, the settle ping's wait makes
+//! single runs differ by thousands of instructions per op.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,6 +18,9 @@ use crate::bench::{pretty, results_dir, write};
 
 const FEW: u64 = 50;
 const MANY: u64 = 250;
+/// Pairs of runs per contender; the median per-op figure is reported, with
+/// every run's beside it.
+const REPEATS: usize = 3;
 
 /// The bench executable cargo builds for `orm_compare` with `features`.
 pub(crate) fn executable(features: &[&str]) -> Result<PathBuf, String> {
@@ -117,26 +122,35 @@ pub(crate) fn select_by_pk() -> Result<(), String> {
         "contender", "polling thread / op", "all threads / op"
     );
     for (build, exe, side) in matrix {
-        let few = instructions(exe, side, FEW)?;
-        let many = instructions(exe, side, MANY)?;
-        let per_op = |a: u64, b: u64| (b as f64 - a as f64) / (MANY - FEW) as f64;
-        let main = per_op(few[0], many[0]);
-        let all = per_op(few.iter().sum(), many.iter().sum());
-        println!("{side:<18} {main:>22.0} {all:>22.0}");
+        let per_op = |a: u64, b: u64| ((b as f64 - a as f64) / (MANY - FEW) as f64).round() as i64;
+        let (mut main, mut all) = (Vec::new(), Vec::new());
+        for _ in 0..REPEATS {
+            let few = instructions(exe, side, FEW)?;
+            let many = instructions(exe, side, MANY)?;
+            main.push(per_op(few[0], many[0]));
+            all.push(per_op(few.iter().sum(), many.iter().sum()));
+        }
+        main.sort_unstable();
+        all.sort_unstable();
+        let (m, a) = (main[REPEATS / 2], all[REPEATS / 2]);
+        println!("{side:<18} {m:>22} {a:>22}   (runs: {main:?} / {all:?})");
         rows.push(json!({
             "scenario": "select_by_pk",
             "build": build,
             "contender": side,
             "ops": [FEW, MANY],
-            "polling_thread_instructions_per_op": main.round() as i64,
-            "all_threads_instructions_per_op": all.round() as i64,
+            "polling_thread_instructions_per_op": m,
+            "all_threads_instructions_per_op": a,
+            "polling_thread_runs": main,
+            "all_threads_runs": all,
         }));
     }
     let doc = json!({
         "bench": "callgrind",
         "method": format!(
             "valgrind --tool=callgrind --separate-threads=yes on the orm_compare bench binary \
-             with ORM_COMPARE_SIDE=<contender>, {FEW} and {MANY} ops; per op = difference / {}",
+             with ORM_COMPARE_SIDE=<contender>, {FEW} and {MANY} ops; per op = difference / {}; \
+             the median of {REPEATS} such pairs",
             MANY - FEW
         ),
         "results": rows,

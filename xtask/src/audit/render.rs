@@ -116,13 +116,18 @@ fn callgrind_table(out: &mut String, s: &Value) {
             "contender",
             "polling thread instructions/op",
             "all threads instructions/op",
+            "polling thread, each run",
+            "all threads, each run",
         ],
         rows(&cg["rows"]).map(|r| {
+            let runs = |key: &str| rows(&r[key]).map(c).collect::<Vec<_>>().join(", ");
             vec![
                 c(&r["build"]),
                 c(&r["contender"]),
                 c(&r["polling_thread_instructions_per_op"]),
                 c(&r["all_threads_instructions_per_op"]),
+                runs("polling_thread_runs"),
+                runs("all_threads_runs"),
             ]
         }),
     );
@@ -149,6 +154,11 @@ fn callgrind_table(out: &mut String, s: &Value) {
                 "fork, instrument on - off".into(),
                 c(&cg["instrument_on_minus_off"]),
                 c(&cg["instrument_on_over_off"]),
+            ],
+            vec![
+                "fork, instrument on - off (all threads)".into(),
+                c(&cg["instrument_on_minus_off_all_threads"]),
+                "-".into(),
             ],
         ],
     );

@@ -138,12 +138,14 @@ fn fairness(merged: &Value) -> Value {
 
 fn callgrind(doc: &Value) -> Value {
     let rows: Vec<Value> = doc["results"].as_array().cloned().unwrap_or_default();
-    let polling = |contender: &str| {
+    let count = |contender: &str, key: &str| {
         rows.iter()
             .find(|r| r["contender"] == contender)
-            .and_then(|r| num(&r["polling_thread_instructions_per_op"]))
+            .and_then(|r| num(&r[key]))
             .unwrap_or(f64::NAN)
     };
+    let polling = |contender: &str| count(contender, "polling_thread_instructions_per_op");
+    let all = |contender: &str| count(contender, "all_threads_instructions_per_op");
     let (raw, fork, on, checked, premix) = (
         polling("raw"),
         polling("fork"),
@@ -160,6 +162,7 @@ fn callgrind(doc: &Value) -> Value {
         "premix_minus_raw": fig(premix - raw, 0),
         "premix_over_raw": fig(premix / raw, 3),
         "instrument_on_minus_off": fig(on - fork, 0),
+        "instrument_on_minus_off_all_threads": fig(all("fork+instrument") - all("fork"), 0),
         "instrument_on_over_off": fig(on / fork, 3),
     })
 }
