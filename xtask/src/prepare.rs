@@ -61,14 +61,29 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Seconds of `cargo <args>` from an empty target directory.
-fn clean_run(target: &Path, what: &str, mut command: Command) -> Result<f64, String> {
+/// Times `step(with)` for `with` true and false, `RUNS` times each,
+/// alternating which goes first so drift on a shared machine hits both
+/// alike; each run starts from an empty `target`. Returns (with, without).
+fn alternate(
+    target: &Path,
+    mut step: impl FnMut(bool) -> Result<(), String>,
+) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for round in 0..RUNS {
+        for flag in [round % 2 == 0, round % 2 != 0] {
+            let _ = std::fs::remove_dir_all(target);
+            let start = Instant::now();
+            step(flag)?;
+            let seconds = start.elapsed().as_secs_f64();
+            if flag {
+                with.push(seconds)
+            } else {
+                without.push(seconds)
+            }
+        }
+    }
     let _ = std::fs::remove_dir_all(target);
-    println!("xtask: timing {what} from a clean target directory");
-    command.env("CARGO_TARGET_DIR", target);
-    let start = Instant::now();
-    run(&mut command)?;
-    Ok(start.elapsed().as_secs_f64())
+    Ok((with, without))
 }
 
 pub(crate) fn run_prepare(measure: bool) -> Result<(), String> {
@@ -86,48 +101,25 @@ pub(crate) fn run_prepare(measure: bool) -> Result<(), String> {
 
 fn measure_builds(url: &str) -> Result<(), String> {
     let target = workspace_root().join("target/build-timing");
-    let mut with_profile = Vec::new();
-    let mut dev = Vec::new();
-    for round in 0..RUNS {
-        // Alternate, so drift on a shared machine hits both alike.
-        for use_profile in [round % 2 == 0, round % 2 != 0] {
-            let _ = std::fs::remove_dir_all(&target);
-            let profile = use_profile.then_some("sqlx-prepare");
-            println!(
-                "xtask: timing cargo sqlx prepare, profile {}",
-                profile.unwrap_or("dev")
-            );
-            let s = prepare(url, profile, Some(&target))?;
-            if use_profile {
-                with_profile.push(s)
-            } else {
-                dev.push(s)
-            }
+    let (with_profile, dev) = alternate(&target, |use_profile| {
+        let profile = use_profile.then_some("sqlx-prepare");
+        println!(
+            "xtask: timing cargo sqlx prepare, profile {}",
+            profile.unwrap_or("dev")
+        );
+        prepare(url, profile, Some(&target)).map(drop)
+    })?;
+    let (instrumented, plain) = alternate(&target, |instrument| {
+        println!("xtask: timing a clean build of the fork, instrument {instrument}");
+        let mut command = Command::new(cargo());
+        command
+            .args(["build", "--locked", "-p", "premix-orm-fork"])
+            .env("CARGO_TARGET_DIR", &target);
+        if instrument {
+            command.args(["--features", "instrument"]);
         }
-    }
-    let mut plain = Vec::new();
-    let mut instrumented = Vec::new();
-    for round in 0..RUNS {
-        for instrument in [round % 2 == 0, round % 2 != 0] {
-            let mut command = Command::new(cargo());
-            command.args(["build", "--locked", "-p", "premix-orm-fork"]);
-            if instrument {
-                command.args(["--features", "instrument"]);
-            }
-            let what = if instrument {
-                "the fork with instrument"
-            } else {
-                "the fork"
-            };
-            let s = clean_run(&target, what, command)?;
-            if instrument {
-                instrumented.push(s)
-            } else {
-                plain.push(s)
-            }
-        }
-    }
-    let _ = std::fs::remove_dir_all(&target);
+        run(&mut command)
+    })?;
     let doc = json!({
         "bench": "build_timing",
         "runs": RUNS,
