@@ -116,6 +116,60 @@ fn main() {
         let first_100: &'static str = Box::leak(first_100.into_boxed_str());
         static SCRATCH_FORK: AtomicI32 = AtomicI32::new(0);
 
+        // Users first..=last with their posts: the two eager scenarios.
+        let eager = async |name: &'static str, iterations: u64, first: i32, last: i32| {
+            harness::scenario(
+                &settle,
+                &statements,
+                name,
+                iterations,
+                move |_| async move {
+                    black_box(
+                        models::raw::users_with_posts(pool, first, last)
+                            .await
+                            .unwrap(),
+                    );
+                },
+                move |_| async move {
+                    let users = models::ours::User::find_in_pool(pool)
+                        .filter_gte("id", first)
+                        .filter_lte("id", last)
+                        .include(models::ours::User::posts)
+                        .all()
+                        .await
+                        .unwrap();
+                    black_box(users);
+                },
+                move |_| async move {
+                    let users = models::published::User::find_in_pool(pool)
+                        .filter_gte("id", first)
+                        .filter_lte("id", last)
+                        .include("posts")
+                        .all()
+                        .await
+                        .unwrap();
+                    black_box(users);
+                },
+                move |_| async move {
+                    let users = models::sea::users::Entity::find()
+                        .filter(models::sea::users::Column::Id.gte(first))
+                        .filter(models::sea::users::Column::Id.lte(last))
+                        .all(db)
+                        .await
+                        .unwrap();
+                    let posts = users
+                        .load_many(models::sea::posts::Entity, db)
+                        .await
+                        .unwrap();
+                    black_box((users, posts));
+                },
+                Some(("raw_join", move |_| async move {
+                    black_box(models::raw::users_joined(pool, first, last).await.unwrap());
+                })),
+            )
+            .await
+        };
+
         let mut results = Vec::new();
         results.extend(
             harness::scenario(
@@ -394,54 +448,7 @@ fn main() {
             )
             .await,
         );
-        results.extend(
-            harness::scenario(
-                &settle,
-                &statements,
-                "eager_50x10",
-                100,
-                |_| async move {
-                    black_box(models::raw::users_with_posts(pool, 1, 50).await.unwrap());
-                },
-                |_| async move {
-                    let users = models::ours::User::find_in_pool(pool)
-                        .filter_gte("id", 1)
-                        .filter_lte("id", 50)
-                        .include(models::ours::User::posts)
-                        .all()
-                        .await
-                        .unwrap();
-                    black_box(users);
-                },
-                |_| async move {
-                    let users = models::published::User::find_in_pool(pool)
-                        .filter_gte("id", 1)
-                        .filter_lte("id", 50)
-                        .include("posts")
-                        .all()
-                        .await
-                        .unwrap();
-                    black_box(users);
-                },
-                |_| async move {
-                    let users = models::sea::users::Entity::find()
-                        .filter(models::sea::users::Column::Id.gte(1))
-                        .filter(models::sea::users::Column::Id.lte(50))
-                        .all(db)
-                        .await
-                        .unwrap();
-                    let posts = users
-                        .load_many(models::sea::posts::Entity, db)
-                        .await
-                        .unwrap();
-                    black_box((users, posts));
-                },
-                Some(("raw_join", |_| async move {
-                    black_box(models::raw::users_joined(pool, 1, 50).await.unwrap());
-                })),
-            )
-            .await,
-        );
+        results.extend(eager("eager_50x10", 100, 1, 50).await);
         results.extend(
             harness::scenario(
                 &settle,
@@ -678,54 +685,7 @@ fn main() {
             )
             .await,
         );
-        results.extend(
-            harness::scenario(
-                &settle,
-                &statements,
-                "eager_200x5",
-                50,
-                |_| async move {
-                    black_box(models::raw::users_with_posts(pool, 51, 250).await.unwrap());
-                },
-                |_| async move {
-                    let users = models::ours::User::find_in_pool(pool)
-                        .filter_gte("id", 51)
-                        .filter_lte("id", 250)
-                        .include(models::ours::User::posts)
-                        .all()
-                        .await
-                        .unwrap();
-                    black_box(users);
-                },
-                |_| async move {
-                    let users = models::published::User::find_in_pool(pool)
-                        .filter_gte("id", 51)
-                        .filter_lte("id", 250)
-                        .include("posts")
-                        .all()
-                        .await
-                        .unwrap();
-                    black_box(users);
-                },
-                |_| async move {
-                    let users = models::sea::users::Entity::find()
-                        .filter(models::sea::users::Column::Id.gte(51))
-                        .filter(models::sea::users::Column::Id.lte(250))
-                        .all(db)
-                        .await
-                        .unwrap();
-                    let posts = users
-                        .load_many(models::sea::posts::Entity, db)
-                        .await
-                        .unwrap();
-                    black_box((users, posts));
-                },
-                Some(("raw_join", |_| async move {
-                    black_box(models::raw::users_joined(pool, 51, 250).await.unwrap());
-                })),
-            )
-            .await,
-        );
+        results.extend(eager("eager_200x5", 50, 51, 250).await);
         results
     });
 
