@@ -6,7 +6,9 @@
 //! it (the first frame in the ORM). The heaviest of each, per op, go to
 //! `benches/results/runs/alloc_profile.json`, which the audit renders.
 //!
-//! `cargo bench -p premix-benches --bench alloc_profile`
+//! `taskset -c 1 cargo bench -p premix-benches --bench alloc_profile` (as
+//! `cargo xtask bench` runs it: unpinned, sqlx's SQLite worker wakes across
+//! CPUs and single-row ops make about two more blocks each).
 
 #[path = "../common/dataset.rs"]
 mod dataset;
@@ -170,119 +172,69 @@ fn sites(file: &Path, ops: u64) -> (Vec<Value>, Vec<Value>) {
     (heaviest(made_at, ops), heaviest(orm_line, ops))
 }
 
-async fn fork_side(pool: &'static SqlitePool, out: &mut Vec<Value>) {
-    use models::ours::{Post, User};
-    use premix_orm_fork::prelude::*;
-    out.push(
-        profile("fork", "select_by_pk", 200, |i| async move {
-            let id = 1 + (i % 1000) as i32;
-            black_box(
-                <User as Model<sqlx::Sqlite>>::find_by_id(pool, id)
-                    .await
-                    .unwrap(),
+/// One side's scenarios. The fork and the published premix-orm run the same
+/// code against their own crate and models; they differ only in how a
+/// relation is named for `include`.
+macro_rules! side {
+    ($function:ident, $side:literal, $models:ident, $krate:ident, $posts:expr) => {
+        async fn $function(pool: &'static SqlitePool, out: &mut Vec<Value>) {
+            use models::$models::{Post, User};
+            use $krate::prelude::*;
+            out.push(
+                profile($side, "select_by_pk", 200, |i| async move {
+                    let id = 1 + (i % 1000) as i32;
+                    let found = <User as Model<sqlx::Sqlite>>::find_by_id(pool, id);
+                    black_box(found.await.unwrap());
+                })
+                .await,
             );
-        })
-        .await,
-    );
-    out.push(
-        profile("fork", "select_100", 20, |_| async move {
-            black_box(User::find_in_pool(pool).limit(100).all().await.unwrap());
-        })
-        .await,
-    );
-    out.push(
-        profile("fork", "update", 200, |i| async move {
-            let mut user = User {
-                id: 7,
-                name: String::new(),
-                age: (i % 90) as i32,
-                active: true,
-                posts: None,
-            };
-            black_box(user.update(pool).await.unwrap());
-        })
-        .await,
-    );
-    out.push(
-        profile("fork", "insert", 200, |i| async move {
-            let mut post = Post {
-                id: 0,
-                user_id: 999,
-                title: String::new(),
-                score: i as i64,
-            };
-            post.save(pool).await.unwrap();
-        })
-        .await,
-    );
-    out.push(
-        profile("fork", "eager_50x10", 10, |_| async move {
-            let users = User::find_in_pool(pool)
-                .filter_lte("id", 50)
-                .include(User::posts)
-                .all();
-            black_box(users.await.unwrap());
-        })
-        .await,
-    );
+            out.push(
+                profile($side, "select_100", 20, |_| async move {
+                    black_box(User::find_in_pool(pool).limit(100).all().await.unwrap());
+                })
+                .await,
+            );
+            out.push(
+                profile($side, "update", 200, |i| async move {
+                    let mut user = User {
+                        id: 7,
+                        name: String::new(),
+                        age: (i % 90) as i32,
+                        active: true,
+                        posts: None,
+                    };
+                    black_box(user.update(pool).await.unwrap());
+                })
+                .await,
+            );
+            out.push(
+                profile($side, "insert", 200, |i| async move {
+                    let mut post = Post {
+                        id: 0,
+                        user_id: 999,
+                        title: String::new(),
+                        score: i as i64,
+                    };
+                    post.save(pool).await.unwrap();
+                })
+                .await,
+            );
+            out.push(
+                profile($side, "eager_50x10", 10, |_| async move {
+                    let users = User::find_in_pool(pool)
+                        .filter_lte("id", 50)
+                        .include($posts)
+                        .all();
+                    black_box(users.await.unwrap());
+                })
+                .await,
+            );
+        }
+    };
 }
 
-async fn premix_side(pool: &'static SqlitePool, out: &mut Vec<Value>) {
-    use models::published::{Post, User};
-    use premix_orm::prelude::*;
-    out.push(
-        profile("premix", "select_by_pk", 200, |i| async move {
-            let id = 1 + (i % 1000) as i32;
-            black_box(
-                <User as Model<sqlx::Sqlite>>::find_by_id(pool, id)
-                    .await
-                    .unwrap(),
-            );
-        })
-        .await,
-    );
-    out.push(
-        profile("premix", "select_100", 20, |_| async move {
-            black_box(User::find_in_pool(pool).limit(100).all().await.unwrap());
-        })
-        .await,
-    );
-    out.push(
-        profile("premix", "update", 200, |i| async move {
-            let mut user = User {
-                id: 7,
-                name: String::new(),
-                age: (i % 90) as i32,
-                active: true,
-                posts: None,
-            };
-            black_box(user.update(pool).await.unwrap());
-        })
-        .await,
-    );
-    out.push(
-        profile("premix", "insert", 200, |i| async move {
-            let mut post = Post {
-                id: 0,
-                user_id: 999,
-                title: String::new(),
-                score: i as i64,
-            };
-            post.save(pool).await.unwrap();
-        })
-        .await,
-    );
-    out.push(
-        profile("premix", "eager_50x10", 10, |_| async move {
-            let users = User::find_in_pool(pool)
-                .filter_lte("id", 50)
-                .include("posts")
-                .all();
-            black_box(users.await.unwrap());
-        })
-        .await,
-    );
-}
+side!(fork_side, "fork", ours, premix_orm_fork, User::posts);
+side!(premix_side, "premix", published, premix_orm, "posts");
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
