@@ -15,6 +15,7 @@
 //! `--quick` skips the criterion half of `instrument_overhead` (its own
 //! summary still runs).
 
+use crate::cargo;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -36,10 +37,6 @@ pub(crate) fn workspace_root() -> PathBuf {
         .parent()
         .expect("xtask lives in the workspace")
         .to_owned()
-}
-
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
 /// `taskset -c 1` when it exists: one CPU, so sqlx's SQLite worker and the

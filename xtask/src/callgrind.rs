@@ -24,7 +24,7 @@ const REPEATS: usize = 3;
 
 /// The bench executable cargo builds for `orm_compare` with `features`.
 pub(crate) fn executable(features: &[&str]) -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let cargo = crate::cargo();
     let mut command = Command::new(cargo);
     command.args([
         "bench",

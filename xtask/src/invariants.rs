@@ -76,7 +76,7 @@ pub(crate) fn check() -> Result<(), String> {
 }
 
 fn normal_tree(package: &str, features: &[&str]) -> Result<String, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let cargo = crate::cargo();
     let output = Command::new(&cargo)
         .args(["tree", "--locked", "--edges", "normal", "--prefix", "none"])
         .args(["--package", package])

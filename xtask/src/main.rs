@@ -72,6 +72,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// The cargo running this xtask (`CARGO`), or `cargo` from PATH.
+pub(crate) fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
 /// Runs the workspace's tests with a PostgreSQL to test against; extra
 /// arguments go to `cargo test`.
 fn test(extra: &[String]) -> Result<(), String> {
@@ -111,7 +116,7 @@ fn cargo_with_env(
     extra: &[String],
     database_url: Option<&str>,
 ) -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let cargo = cargo();
     println!("xtask: cargo {} {}", args.join(" "), extra.join(" "));
     let mut command = Command::new(&cargo);
     command.args(args).args(extra);

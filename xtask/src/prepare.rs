@@ -9,6 +9,7 @@
 //! clean build of the fork with and without `instrument`, three times each;
 //! medians go to `benches/results/build_timing.json`.
 
+use crate::cargo;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -19,10 +20,6 @@ use crate::bench::{pretty, results_dir, run, workspace_root, write};
 use crate::tools;
 
 const RUNS: usize = 3;
-
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
-}
 
 /// A fresh SQLite database with the bench schema; returns its URL.
 fn throwaway_database(dir: &Path) -> Result<String, String> {

@@ -2,6 +2,7 @@
 //! installed from crates.io (pinned, `--locked`), with a clear message when
 //! neither works.
 
+use crate::cargo;
 use std::process::Command;
 
 /// A cargo subcommand and the crate that provides it.
@@ -35,10 +36,6 @@ pub(crate) const CARGO_BLOAT: Tool = Tool {
     version: "0.12.1",
     install_args: &[],
 };
-
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
-}
 
 /// The tool's version line, if `cargo <subcommand> --version` works.
 fn installed(tool: &Tool) -> Option<String> {

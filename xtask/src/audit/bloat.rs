@@ -16,7 +16,7 @@ use crate::bench::{pretty, results_dir, workspace_root, write};
 const TOP_FUNCTIONS: usize = 15;
 
 fn cargo_bloat(args: &[&str]) -> Result<Value, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let cargo = crate::cargo();
     let output = Command::new(cargo)
         .current_dir(workspace_root())
         .args([

@@ -145,7 +145,7 @@ pub(crate) fn function_body<'t>(text: &'t str, name: &str) -> Option<&'t str> {
 }
 
 fn expand(expansion: &Expansion) -> Result<String, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let cargo = crate::cargo();
     let mut command = Command::new(cargo);
     command
         .current_dir(workspace_root())

@@ -368,16 +368,14 @@ pub(crate) fn findings(s: &Value) -> Value {
         &[".cargo/config.toml", "xtask/src/prepare.rs"],
     ));
     // F11: dispatch, from the expansions.
-    let find = s["expand"]["operations"]
-        .as_array()
-        .and_then(|ops| ops.iter().find(|o| o["operation"] == "find_by_id"))
-        .cloned()
-        .unwrap_or(Value::Null);
-    let decode = s["expand"]["operations"]
-        .as_array()
-        .and_then(|ops| ops.iter().find(|o| o["operation"] == "row decoding"))
-        .cloned()
-        .unwrap_or(Value::Null);
+    let operation = |name: &str| {
+        s["expand"]["operations"]
+            .as_array()
+            .and_then(|ops| ops.iter().find(|o| o["operation"] == name))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let (find, decode) = (operation("find_by_id"), operation("row decoding"));
     out.push(finding(
         "F11",
         "Static dispatch and no run-time SQL formatting in the fork's lookups",
