@@ -1,7 +1,7 @@
 //! Our totals against dhat's on the same deterministic workload, with the
-//! counting allocator wrapped around `dhat::Alloc`. Its own binary with one
-//! test: dhat allows one profiler per process and is the global allocator
-//! here.
+//! counting allocator wrapped around `dhat::Alloc`. Its own binary without
+//! libtest (`harness = false`): dhat allows one profiler per process, counts
+//! every thread's allocations, and must see only this workload's.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hint::black_box;
@@ -34,8 +34,7 @@ fn workload() -> usize {
     numbers.len() + text.len() + map.len() + tree.len()
 }
 
-#[test]
-fn our_totals_equal_dhats() {
+fn main() {
     let _profiler = Profiler::builder().testing().build();
 
     let dhat_before = HeapStats::get();
@@ -55,4 +54,5 @@ fn our_totals_equal_dhats() {
     assert!(thread_delta.reallocations > 10, "{thread_delta:?}");
     assert_eq!(DhatTotals::from(thread_delta), dhat);
     assert_eq!(DhatTotals::from(process_delta), dhat);
+    println!("test our_totals_equal_dhats ... ok");
 }

@@ -1,6 +1,7 @@
 //! Process-wide totals: exact only when nothing else in the process
-//! allocates, so this binary holds a single test that runs each check in
-//! turn (libtest would run several tests at once).
+//! allocates, so this binary runs without libtest (`harness = false`; its
+//! main thread allocates while a test it has just started runs) and makes
+//! each check in turn.
 
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
@@ -9,12 +10,29 @@ use premix_instrument::{SLOT_COUNT, measure, process_stats};
 
 premix_instrument::install_counting_allocator!();
 
-#[test]
-fn process_totals() {
-    process_totals_see_another_threads_allocations_exactly();
-    more_threads_than_slots_are_all_counted();
-    totals_of_exited_threads_are_kept();
-    measure_reports_the_closures_allocations();
+fn main() {
+    let checks: [(&str, fn()); 4] = [
+        (
+            "process_totals_see_another_threads_allocations_exactly",
+            process_totals_see_another_threads_allocations_exactly,
+        ),
+        (
+            "more_threads_than_slots_are_all_counted",
+            more_threads_than_slots_are_all_counted,
+        ),
+        (
+            "totals_of_exited_threads_are_kept",
+            totals_of_exited_threads_are_kept,
+        ),
+        (
+            "measure_reports_the_closures_allocations",
+            measure_reports_the_closures_allocations,
+        ),
+    ];
+    for (name, check) in checks {
+        check();
+        println!("test {name} ... ok");
+    }
 }
 
 fn process_totals_see_another_threads_allocations_exactly() {
