@@ -7,8 +7,9 @@
 //! - `locality_sweep` and `instrument_overhead`;
 //! - `alloc_profile` (dhat) and the quickstart workload's counters
 //!   (`runs/quickstart.json`);
-//! - callgrind: instructions per `select_by_pk` op for raw sqlx, `query_as!`
-//!   and the fork with `instrument` off and on (`callgrind.json`);
+//! - callgrind: instructions per `select_by_pk` op for raw sqlx, `query_as!`,
+//!   premix-orm and the fork with `instrument` off and on, and per op of the
+//!   other single-row scenarios for raw sqlx and the fork (`callgrind.json`);
 //! - the merge: `orm_compare.json`, `orm_compare.csv` and
 //!   `fairness_checklist.md`.
 //!
@@ -186,8 +187,8 @@ pub(crate) fn run_all(quick: bool, progress: &mut Progress) -> Result<(), String
             "--json",
         ])
         .arg(&json_path))?;
-    progress.step("callgrind: select_by_pk instructions per op")?;
-    crate::callgrind::select_by_pk()?;
+    progress.step("callgrind: instructions per single-row op")?;
+    crate::callgrind::run()?;
     progress.step("merge results and the fairness checklist")?;
     merge()
 }

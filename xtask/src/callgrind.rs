@@ -1,5 +1,5 @@
-//! Instruction counts for one `select_by_pk` op, steadier than time on a
-//! shared machine: the `orm_compare` binary in its single-side mode under
+//! Instruction counts per op, steadier than time on a shared machine: the
+//! `orm_compare` binary in its single-side mode under
 //! `valgrind --tool=callgrind --separate-threads=yes`, at two op counts, so
 //! the difference divided by the extra ops is the cost of one op with setup
 //! cancelled out; three such pairs, their median reported with every run's
@@ -8,6 +8,10 @@
 //! all threads (adds sqlx's SQLite worker). Plain contenders repeat within
 //! about half a percent; with `instrument` on, the settle ping's wait makes
 //! single runs differ by thousands of instructions per op.
+//!
+//! select_by_pk for every contender (and `instrument` on against off); the
+//! other single-row scenarios for raw sqlx and the fork, so a wall-time gap
+//! between those two can be told apart from work the fork adds.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,8 +60,13 @@ pub(crate) fn executable(features: &[&str]) -> Result<PathBuf, String> {
         .ok_or_else(|| "cargo named no orm_compare executable".to_owned())
 }
 
-/// Instructions per thread (in thread order) of `ops` ops of `side`.
-fn instructions(exe: &Path, side: &str, ops: u64) -> Result<Vec<u64>, String> {
+/// The single-row scenarios measured for raw sqlx and the fork besides
+/// select_by_pk.
+const SINGLE_ROW: [&str; 4] = ["builder_pk_lookup", "update", "insert", "delete"];
+
+/// Instructions per thread (in thread order) of `ops` ops of `side` in
+/// `scenario`.
+fn instructions(exe: &Path, scenario: &str, side: &str, ops: u64) -> Result<Vec<u64>, String> {
     let dir = std::env::temp_dir().join(format!("premix-callgrind-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -69,14 +78,14 @@ fn instructions(exe: &Path, side: &str, ops: u64) -> Result<Vec<u64>, String> {
             dir.join("cg.out").display()
         ))
         .arg(exe)
-        .arg("select_by_pk")
+        .arg(scenario)
         .env("ORM_COMPARE_SIDE", side)
         .env("ORM_COMPARE_OPS", ops.to_string())
         .output()
         .map_err(|e| format!("could not run valgrind (is it installed?): {e}"))?;
     if !output.status.success() {
         return Err(format!(
-            "callgrind of {side} failed:\n{}",
+            "callgrind of {side} in {scenario} failed:\n{}",
             String::from_utf8_lossy(&output.stderr)
         ));
     }
@@ -106,36 +115,45 @@ fn instructions(exe: &Path, side: &str, ops: u64) -> Result<Vec<u64>, String> {
 }
 
 /// Runs the matrix and writes `benches/results/callgrind.json`.
-pub(crate) fn select_by_pk() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     let plain = executable(&[])?;
     let instrumented = executable(&["instrument"])?;
-    let matrix: [(&str, &Path, &str); 5] = [
-        ("plain", &plain, "raw"),
-        ("plain", &plain, "sqlx_macro"),
-        ("plain", &plain, "fork"),
-        ("plain", &plain, "premix"),
-        ("instrument", &instrumented, "fork+instrument"),
+    let mut matrix: Vec<(&str, &Path, &str, &str)> = vec![
+        ("plain", &plain, "select_by_pk", "raw"),
+        ("plain", &plain, "select_by_pk", "sqlx_macro"),
+        ("plain", &plain, "select_by_pk", "fork"),
+        ("plain", &plain, "select_by_pk", "premix"),
+        (
+            "instrument",
+            &instrumented,
+            "select_by_pk",
+            "fork+instrument",
+        ),
     ];
+    for scenario in SINGLE_ROW {
+        matrix.push(("plain", &plain, scenario, "raw"));
+        matrix.push(("plain", &plain, scenario, "fork"));
+    }
     let mut rows = Vec::new();
     println!(
-        "{:<18} {:>22} {:>22}",
-        "contender", "polling thread / op", "all threads / op"
+        "{:<18} {:<18} {:>22} {:>22}",
+        "scenario", "contender", "polling thread / op", "all threads / op"
     );
-    for (build, exe, side) in matrix {
+    for (build, exe, scenario, side) in matrix {
         let per_op = |a: u64, b: u64| ((b as f64 - a as f64) / (MANY - FEW) as f64).round() as i64;
         let (mut main, mut all) = (Vec::new(), Vec::new());
         for _ in 0..REPEATS {
-            let few = instructions(exe, side, FEW)?;
-            let many = instructions(exe, side, MANY)?;
+            let few = instructions(exe, scenario, side, FEW)?;
+            let many = instructions(exe, scenario, side, MANY)?;
             main.push(per_op(few[0], many[0]));
             all.push(per_op(few.iter().sum(), many.iter().sum()));
         }
         main.sort_unstable();
         all.sort_unstable();
         let (m, a) = (main[REPEATS / 2], all[REPEATS / 2]);
-        println!("{side:<18} {m:>22} {a:>22}   (runs: {main:?} / {all:?})");
+        println!("{scenario:<18} {side:<18} {m:>22} {a:>22}   (runs: {main:?} / {all:?})");
         rows.push(json!({
-            "scenario": "select_by_pk",
+            "scenario": scenario,
             "build": build,
             "contender": side,
             "ops": [FEW, MANY],
@@ -149,7 +167,7 @@ pub(crate) fn select_by_pk() -> Result<(), String> {
         "bench": "callgrind",
         "method": format!(
             "valgrind --tool=callgrind --separate-threads=yes on the orm_compare bench binary \
-             with ORM_COMPARE_SIDE=<contender>, {FEW} and {MANY} ops; per op = difference / {}; \
+             given one scenario, with ORM_COMPARE_SIDE=<contender>, {FEW} and {MANY} ops; per op = difference / {}; \
              the median of {REPEATS} such pairs",
             MANY - FEW
         ),

@@ -105,20 +105,32 @@ fn is_orm(function: &str) -> bool {
     function.contains("premix_orm_fork") || function.contains("premix_core")
 }
 
-/// Blocks and bytes per group, heaviest first, per op.
+/// Blocks and bytes per group and op, heaviest first. Ordered by the
+/// figures as written (two decimals), ties by site, so two runs whose
+/// figures agree list the sites in the same order.
 fn heaviest(groups: HashMap<(String, String), (u64, u64)>, ops: u64) -> Vec<Value> {
-    let mut groups: Vec<_> = groups.into_iter().collect();
-    groups.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
+    let per_op = |count: u64| count as f64 / ops as f64;
+    let mut groups: Vec<_> = groups
+        .into_iter()
+        .map(|((site, function), (blocks, bytes))| {
+            let blocks = (per_op(blocks) * 100.0).round() / 100.0;
+            (site, function, blocks, per_op(bytes).round() as u64)
+        })
+        .collect();
+    groups.sort_by(|a, b| {
+        b.2.total_cmp(&a.2)
+            .then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1)))
+    });
     groups
         .into_iter()
         .take(TOP)
-        .map(|((site, function), (blocks, bytes))| {
+        .map(|(site, function, blocks, bytes)| {
             let function: String = function.chars().take(120).collect();
             json!({
                 "site": site,
                 "function": function,
-                "blocks_per_op": (blocks as f64 / ops as f64 * 100.0).round() / 100.0,
-                "bytes_per_op": (bytes as f64 / ops as f64).round() as u64,
+                "blocks_per_op": blocks,
+                "bytes_per_op": bytes,
             })
         })
         .collect()

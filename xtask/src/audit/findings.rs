@@ -33,6 +33,41 @@ fn orm_line<'s>(s: &'s Value, side: &str, scenario: &str, needle: &str) -> Optio
         .find(|l| text(&l["site"]).contains(needle) || text(&l["function"]).contains(needle))
 }
 
+/// The fork's slowest SQLite scenario against raw sqlx, and its ratio.
+fn fork_worst(s: &Value) -> (String, f64) {
+    s["orm_compare"]["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["run"] == "sqlite" && r["contender"] == "fork")
+        .filter_map(|r| Some((text(&r["scenario"]), r["wall_ratio"].as_f64()?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or_default()
+}
+
+/// callgrind's fork-minus-raw instructions per op in `scenario`, polling
+/// thread and all threads, when measured.
+fn fork_minus_raw_instructions(s: &Value, scenario: &str) -> Option<(i64, i64)> {
+    let row = s["callgrind"]["fork_minus_raw_by_scenario"]
+        .as_array()?
+        .iter()
+        .find(|r| r["scenario"] == scenario)?;
+    Some((
+        row["polling_thread"].as_i64()?,
+        row["all_threads"].as_i64()?,
+    ))
+}
+
+/// A callgrind figure for one scenario and contender.
+fn instructions(s: &Value, scenario: &str, contender: &str, key: &str) -> Value {
+    s["callgrind"]["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["scenario"] == scenario && r["contender"] == contender)
+        .map_or(Value::Null, |r| r[key].clone())
+}
+
 fn faster_or_slower(ratio: f64) -> &'static str {
     if ratio > 1.0 { "slower" } else { "no slower" }
 }
@@ -105,23 +140,16 @@ pub(crate) fn findings(s: &Value) -> Value {
             cell(s, "sqlite", sc, "fork", "blocks") <= cell(s, "sqlite", sc, "raw", "blocks")
         })
         .count();
-    let (worst, worst_ratio) = scenarios
-        .iter()
-        .zip(&ratios)
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(sc, r)| (sc.clone(), *r))
-        .unwrap_or_default();
+    let (_, worst_ratio) = fork_worst(s);
     let best = ratios.iter().copied().fold(f64::INFINITY, f64::min);
     let cg = &s["callgrind"];
     let polling = |contender: &str| {
-        cg["rows"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|r| r["contender"] == contender)
-            .map_or(Value::Null, |r| {
-                r["polling_thread_instructions_per_op"].clone()
-            })
+        instructions(
+            s,
+            "select_by_pk",
+            contender,
+            "polling_thread_instructions_per_op",
+        )
     };
     out.push(finding(
         "F2",
@@ -140,23 +168,67 @@ pub(crate) fn findings(s: &Value) -> Value {
         &["premix-orm-fork/src/ops.rs", "premix-orm-fork/src/query.rs"],
     ));
 
-    // F3: the fork's worst scenario and the explicit acquire.
+    // F3: the fork's worst scenario: work it adds, or waiting.
+    let (worst, worst_ratio) = fork_worst(s);
     let acquire = orm_line(s, "fork", &worst, "executor.rs")
         .or_else(|| orm_line(s, "fork", "update", "executor.rs"))
         .map_or((Value::Null, "executor.rs".to_owned()), |l| {
             (l["blocks_per_op"].clone(), text(&l["site"]))
         });
+    let per_op = |contender: &str, key: &str| instructions(s, &worst, contender, key);
+    let (title, measured) = match fork_minus_raw_instructions(s, &worst) {
+        Some((polling, all)) => {
+            let adds_none = polling <= 0 && all <= 0;
+            let verdict = if adds_none {
+                "The fork executes no more instructions than raw sqlx there, on either count, \
+                 so the gap is not work the fork adds; it lies, most likely, in how the \
+                 polling thread and sqlx's SQLite worker hand over the one pinned CPU, which \
+                 instruction counts do not see"
+            } else {
+                "The fork executes more instructions than raw sqlx there, which accounts for \
+                 part of the gap"
+            };
+            (
+                if adds_none {
+                    "The fork's largest gap to raw sqlx is not work it adds"
+                } else {
+                    "The fork's largest gap to raw sqlx shows in its instruction count"
+                },
+                format!(
+                    "callgrind counts {} instructions per op on the polling thread for the fork \
+                     against {} for raw sqlx ({polling:+}), and {} against {} over all threads \
+                     ({all:+}). {verdict}.",
+                    per_op("fork", "polling_thread_instructions_per_op"),
+                    per_op("raw", "polling_thread_instructions_per_op"),
+                    per_op("fork", "all_threads_instructions_per_op"),
+                    per_op("raw", "all_threads_instructions_per_op"),
+                ),
+            )
+        }
+        None => (
+            "The fork's largest gap to raw sqlx",
+            format!("callgrind does not measure {worst}."),
+        ),
+    };
+    let control = if worst == "delete" {
+        "update"
+    } else {
+        "delete"
+    };
     out.push(finding(
         "F3",
-        "The fork's largest gap to raw sqlx comes from holding the connection",
+        title,
         format!(
-            "The fork's largest ratio to raw sqlx on SQLite is {worst} at {worst_ratio:.3}x. \
-             Every fork operation acquires its connection explicitly \
-             (`Executor::acquire`), where raw sqlx chains acquire and execute inside `&Pool`'s \
-             executor; dhat attributes {} blocks per op to that line ({}).",
-            acquire.0, acquire.1
+            "The fork's largest ratio to raw sqlx on SQLite is {worst} at {worst_ratio:.3}x \
+             wall time. {measured} dhat attributes {} blocks per op to the fork's explicit \
+             connection acquire ({}); raw sqlx's `&Pool` executor acquires one inside sqlx, and \
+             {control}, which acquires the way {worst} does, runs at {:.3}x.",
+            acquire.0,
+            acquire.1,
+            cell(s, "sqlite", control, "fork", "wall_ratio"),
         ),
-        "orm_compare (sqlite run), alloc_profile (dhat, ORM lines)",
+        "orm_compare (sqlite run), callgrind (single-row scenarios), alloc_profile (dhat, ORM \
+         lines)",
         &[
             "premix-orm-fork/src/executor.rs",
             "premix-orm-fork/src/ops.rs",
@@ -435,7 +507,7 @@ pub(crate) fn fix_for(side: &str, site: &str, function: &str) -> &'static str {
             "none in the ORM: sqlx's SQLite worker thread (statement execution, row buffers)"
         }
         ("fork", _, f) if f.contains("acquire") => {
-            "O1: hand `&Pool` to sqlx when nothing needs the connection"
+            "none: taking a pooled connection, which raw sqlx's `&Pool` path does too (F3, O1)"
         }
         (_, _, f) if f.contains("__decode") => {
             "none: the row's owned Strings, which raw sqlx's FromRow makes too"
@@ -453,6 +525,14 @@ pub(crate) fn fix_for(side: &str, site: &str, function: &str) -> &'static str {
 
 pub(crate) fn optimizations(s: &Value) -> Value {
     let locality = &s["locality"];
+    let (worst, _) = fork_worst(s);
+    let pool_path_status = match fork_minus_raw_instructions(s, &worst) {
+        Some((polling, all)) if polling <= 0 && all <= 0 => format!(
+            "not pursued: callgrind shows the fork's {worst} executing no more instructions \
+             than raw sqlx's `&Pool` path (F3), so taking that path would not remove work"
+        ),
+        _ => "open: the gap it would close is the one in F3".to_owned(),
+    };
     json!([
         {
             "id": "O1",
@@ -463,7 +543,7 @@ pub(crate) fn optimizations(s: &Value) -> Value {
                  find_by_id, insert, update and delete could hand `&Pool` to sqlx as raw sqlx \
                  does, instead of acquiring a connection first."
             ),
-            "status": "open: not done in this audit; the gap it closes is the one in F3",
+            "status": pool_path_status,
             "files": ["premix-orm-fork/src/executor.rs", "premix-orm-fork/src/ops.rs"],
         },
         {

@@ -112,6 +112,7 @@ fn callgrind_table(out: &mut String, s: &Value) {
     table(
         out,
         &[
+            "scenario",
             "build",
             "contender",
             "polling thread instructions/op",
@@ -122,6 +123,7 @@ fn callgrind_table(out: &mut String, s: &Value) {
         rows(&cg["rows"]).map(|r| {
             let runs = |key: &str| rows(&r[key]).map(c).collect::<Vec<_>>().join(", ");
             vec![
+                c(&r["scenario"]),
                 c(&r["build"]),
                 c(&r["contender"]),
                 c(&r["polling_thread_instructions_per_op"]),
@@ -133,7 +135,11 @@ fn callgrind_table(out: &mut String, s: &Value) {
     );
     table(
         out,
-        &["comparison (polling thread)", "instructions/op", "ratio"],
+        &[
+            "comparison (select_by_pk, polling thread)",
+            "instructions/op",
+            "ratio",
+        ],
         [
             vec![
                 "fork - raw sqlx".into(),
@@ -161,6 +167,21 @@ fn callgrind_table(out: &mut String, s: &Value) {
                 "-".into(),
             ],
         ],
+    );
+    table(
+        out,
+        &[
+            "fork - raw sqlx",
+            "polling thread instructions/op",
+            "all threads instructions/op",
+        ],
+        rows(&cg["fork_minus_raw_by_scenario"]).map(|r| {
+            vec![
+                c(&r["scenario"]),
+                c(&r["polling_thread"]),
+                c(&r["all_threads"]),
+            ]
+        }),
     );
 }
 
@@ -328,7 +349,7 @@ fn benchmark_results(s: &Value) -> String {
     orm_table(&mut out, s, "postgres");
     out.push_str("## Fairness\n\n");
     fairness_table(&mut out, s);
-    out.push_str("## Instruction counts (callgrind, select_by_pk)\n\n");
+    out.push_str("## Instruction counts (callgrind)\n\n");
     callgrind_table(&mut out, s);
     out.push_str("## Instrumentation overhead per call\n\n");
     let io = &s["instrument_overhead"];

@@ -138,14 +138,43 @@ fn fairness(merged: &Value) -> Value {
 
 fn callgrind(doc: &Value) -> Value {
     let rows: Vec<Value> = doc["results"].as_array().cloned().unwrap_or_default();
-    let count = |contender: &str, key: &str| {
+    let count = |scenario: &str, contender: &str, key: &str| {
         rows.iter()
-            .find(|r| r["contender"] == contender)
+            .find(|r| r["scenario"] == scenario && r["contender"] == contender)
             .and_then(|r| num(&r[key]))
             .unwrap_or(f64::NAN)
     };
-    let polling = |contender: &str| count(contender, "polling_thread_instructions_per_op");
-    let all = |contender: &str| count(contender, "all_threads_instructions_per_op");
+    let polling = |contender: &str| {
+        count(
+            "select_by_pk",
+            contender,
+            "polling_thread_instructions_per_op",
+        )
+    };
+    let all = |contender: &str| count("select_by_pk", contender, "all_threads_instructions_per_op");
+    // Fork against raw sqlx in every scenario measured for both.
+    let mut scenarios: Vec<&str> = Vec::new();
+    for scenario in rows.iter().filter_map(|r| r["scenario"].as_str()) {
+        if !scenarios.contains(&scenario) {
+            scenarios.push(scenario);
+        }
+    }
+    let fork_vs_raw: Vec<Value> = scenarios
+        .into_iter()
+        .map(|scenario| {
+            let minus = |key: &str| {
+                fig(
+                    count(scenario, "fork", key) - count(scenario, "raw", key),
+                    0,
+                )
+            };
+            json!({
+                "scenario": scenario,
+                "polling_thread": minus("polling_thread_instructions_per_op"),
+                "all_threads": minus("all_threads_instructions_per_op"),
+            })
+        })
+        .collect();
     let (raw, fork, on, checked, premix) = (
         polling("raw"),
         polling("fork"),
@@ -156,6 +185,7 @@ fn callgrind(doc: &Value) -> Value {
     json!({
         "method": doc["method"],
         "rows": rows,
+        "fork_minus_raw_by_scenario": fork_vs_raw,
         "fork_minus_raw": fig(fork - raw, 0),
         "fork_over_raw": fig(fork / raw, 3),
         "sqlx_macro_minus_raw": fig(checked - raw, 0),
