@@ -1,13 +1,16 @@
 //! Instruction counts per op, steadier than time on a shared machine: the
 //! `orm_compare` binary in its single-side mode under
 //! `valgrind --tool=callgrind --separate-threads=yes`, at two op counts, so
-//! the difference divided by the extra ops is the cost of one op with setup
-//! cancelled out; three such pairs, their median reported with every run's
+//! the difference divided by the extra ops is the cost of one op with
+//! set-up cancelled out (the mode's set-up does not depend on the count,
+//! and the polling thread is counted only from the marker after one
+//! warm-up op); three such pairs, their median reported with every run's
 //! figure. Per thread: the polling thread (where the ORM, the mapping and
 //! the instrumentation run, plus the runtime's parking while it waits) and
-//! all threads (adds sqlx's SQLite worker). Plain contenders repeat within
-//! about half a percent; with `instrument` on, the settle ping's wait makes
-//! single runs differ by thousands of instructions per op.
+//! all threads (adds sqlx's SQLite worker). Runs repeat within about 0.1%,
+//! `instrument` on included; before the marker they did not: quanta's clock
+//! calibration, on the first instrumented call, loops for a time rather
+//! than a count and varied a run by millions of instructions.
 //!
 //! select_by_pk for every contender (and `instrument` on against off); the
 //! other single-row scenarios for raw sqlx and the fork, so a wall-time gap
@@ -73,6 +76,10 @@ fn instructions(exe: &Path, scenario: &str, side: &str, ops: u64) -> Result<Vec<
     let output = Command::new("valgrind")
         .arg("--tool=callgrind")
         .arg("--separate-threads=yes")
+        // The polling thread counts from the bench's marker on: set-up and
+        // the first op (with `instrument` on, the clock's calibration, whose
+        // instruction count varies by millions) stay out.
+        .arg("--zero-before=*callgrind_start*")
         .arg(format!(
             "--callgrind-out-file={}",
             dir.join("cg.out").display()
@@ -166,9 +173,10 @@ pub(crate) fn run() -> Result<(), String> {
     let doc = json!({
         "bench": "callgrind",
         "method": format!(
-            "valgrind --tool=callgrind --separate-threads=yes on the orm_compare bench binary \
-             given one scenario, with ORM_COMPARE_SIDE=<contender>, {FEW} and {MANY} ops; per op = difference / {}; \
-             the median of {REPEATS} such pairs",
+            "valgrind --tool=callgrind --separate-threads=yes --zero-before=*callgrind_start* \
+             on the orm_compare bench binary given one scenario, with \
+             ORM_COMPARE_SIDE=<contender>, one warm-up op, then {FEW} and {MANY} ops; per op = \
+             difference / {}; the median of {REPEATS} such pairs",
             MANY - FEW
         ),
         "results": rows,

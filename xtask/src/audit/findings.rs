@@ -246,18 +246,27 @@ pub(crate) fn findings(s: &Value) -> Value {
             "wall_ratio",
         ),
     );
+    let instructions_ratio = cg["instrument_on_over_off"].as_f64().unwrap_or(f64::NAN);
+    let waiting = if on / off > instructions_ratio {
+        "time grows more than instructions do, so part of the added time is waiting on the \
+         worker's reply"
+    } else {
+        "time grows no more than instructions do, so the added time is work"
+    };
     out.push(finding(
         "F4",
         "Exact statement-cache counts cost a round trip per op on SQLite",
         format!(
             "With `instrument` on, select_by_pk runs at {on:.3}x raw sqlx (off: {off:.3}x). \
              callgrind counts a difference of {} instructions per op over all threads and {} on \
-             the polling thread (medians of three pairs of runs). The statement-cache watch \
-             reads `cached_statements_size()` after a ping that lets the SQLite worker settle; \
+             the polling thread ({}x the fork's polling-thread instructions with it off; medians \
+             of three pairs of runs): {waiting}. The statement-cache watch reads \
+             `cached_statements_size()` after a ping that lets the SQLite worker settle; \
              PostgreSQL needs no ping. The in-process counters themselves cost about {} ns per \
              call (instrument_overhead, noop_async).",
             cg["instrument_on_minus_off_all_threads"],
             cg["instrument_on_minus_off"],
+            cg["instrument_on_over_off"],
             s["instrument_overhead"]["rows"]
                 .as_array()
                 .and_then(|r| r.first())
