@@ -115,6 +115,13 @@ fn instructions(exe: &Path, scenario: &str, side: &str, ops: u64) -> Result<Vec<
             })
             .and_then(|n| n.split_whitespace().next()?.parse().ok())
             .ok_or_else(|| format!("{}: no totals line", file.display()))?;
+        // Without the marker the polling thread would count set-up too.
+        if per_thread.is_empty() && !text.contains("callgrind_start") {
+            return Err(format!(
+                "{}: the polling thread never reached `callgrind_start` (renamed or inlined?)",
+                file.display()
+            ));
+        }
         per_thread.push(total);
     }
     let _ = std::fs::remove_dir_all(&dir);
