@@ -170,7 +170,7 @@ pub(crate) fn run_all(quick: bool, progress: &mut Progress) -> Result<(), String
     progress.step("locality_sweep")?;
     bench("locality_sweep", &[], &[], None)?;
     progress.step("instrument_overhead")?;
-    let filter: &[&str] = if quick { &["--", "no-criterion"] } else { &[] };
+    let filter: &[&str] = if quick { &["no-criterion"] } else { &[] };
     bench("instrument_overhead", &[], filter, None)?;
     progress.step("alloc_profile: allocation sites under dhat")?;
     bench("alloc_profile", &[], &[], None)?;
