@@ -63,6 +63,10 @@ pub(crate) fn executable(features: &[&str]) -> Result<PathBuf, String> {
         .ok_or_else(|| "cargo named no orm_compare executable".to_owned())
 }
 
+/// The function in the bench's single-side mode from which counting starts
+/// (`harness::callgrind_start`).
+const MARKER: &str = "callgrind_start";
+
 /// The single-row scenarios measured for raw sqlx and the fork besides
 /// select_by_pk.
 const SINGLE_ROW: [&str; 4] = ["builder_pk_lookup", "update", "insert", "delete"];
@@ -79,7 +83,7 @@ fn instructions(exe: &Path, scenario: &str, side: &str, ops: u64) -> Result<Vec<
         // The polling thread counts from the bench's marker on: set-up and
         // the first op (with `instrument` on, the clock's calibration, whose
         // instruction count varies by millions) stay out.
-        .arg("--zero-before=*callgrind_start*")
+        .arg(format!("--zero-before=*{MARKER}*"))
         .arg(format!(
             "--callgrind-out-file={}",
             dir.join("cg.out").display()
@@ -116,9 +120,9 @@ fn instructions(exe: &Path, scenario: &str, side: &str, ops: u64) -> Result<Vec<
             .and_then(|n| n.split_whitespace().next()?.parse().ok())
             .ok_or_else(|| format!("{}: no totals line", file.display()))?;
         // Without the marker the polling thread would count set-up too.
-        if per_thread.is_empty() && !text.contains("callgrind_start") {
+        if per_thread.is_empty() && !text.contains(MARKER) {
             return Err(format!(
-                "{}: the polling thread never reached `callgrind_start` (renamed or inlined?)",
+                "{}: the polling thread never reached `{MARKER}` (renamed or inlined?)",
                 file.display()
             ));
         }
@@ -180,7 +184,7 @@ pub(crate) fn run() -> Result<(), String> {
     let doc = json!({
         "bench": "callgrind",
         "method": format!(
-            "valgrind --tool=callgrind --separate-threads=yes --zero-before=*callgrind_start* \
+            "valgrind --tool=callgrind --separate-threads=yes --zero-before=*{MARKER}* \
              on the orm_compare bench binary given one scenario, with \
              ORM_COMPARE_SIDE=<contender>, one warm-up op, then {FEW} and {MANY} ops; per op = \
              difference / {}; the median of {REPEATS} such pairs",
