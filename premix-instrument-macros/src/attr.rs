@@ -1,24 +1,32 @@
-//! Parsing `op = "...", model = <expr>` into [`Args`], collecting every error
-//! instead of stopping at the first.
+//! Parsing `op = "..." | site = <expr>, model = <expr>, backend = <expr>,
+//! outcome = PATH` into [`Args`], collecting every error instead of stopping
+//! at the first.
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
-use syn::{Expr, LitStr, Token};
+use syn::{Expr, LitStr, Path, Token};
 
 mod kw {
     syn::custom_keyword!(op);
+    syn::custom_keyword!(site);
     syn::custom_keyword!(model);
+    syn::custom_keyword!(backend);
+    syn::custom_keyword!(outcome);
 }
 
-pub(crate) const EXPECTED: &str = "expected `op = \"...\"` or `model = <expr>`";
+pub(crate) const EXPECTED: &str = "expected `op = \"...\"`, `site = <static CallSite>`, \
+                                   `model = <expr>`, `backend = <expr>` or `outcome = PATH`";
 
 /// The arguments as written; whether the required ones are there is
 /// [`validate`](crate::validate)'s business.
 #[derive(Default)]
 pub(crate) struct Args {
     pub(crate) op: Option<LitStr>,
+    pub(crate) site: Option<Expr>,
     pub(crate) model: Option<Expr>,
+    pub(crate) backend: Option<Expr>,
+    pub(crate) outcome: Option<Path>,
     /// Keywords written at all, valid value or not: an argument with a bad
     /// value is reported as bad, not also as missing.
     pub(crate) written: Vec<&'static str>,
@@ -80,12 +88,37 @@ fn parse_one(
         };
         set_once(&mut args.op, value, "op", keyword.span, errors);
         Ok(())
+    } else if lookahead.peek(kw::site) {
+        let keyword = input.parse::<kw::site>()?;
+        args.written.push("site");
+        input.parse::<Token![=]>()?;
+        let value = input.parse::<Expr>()?;
+        set_once(&mut args.site, value, "site", keyword.span, errors);
+        Ok(())
     } else if lookahead.peek(kw::model) {
         let keyword = input.parse::<kw::model>()?;
         args.written.push("model");
         input.parse::<Token![=]>()?;
         let value = input.parse::<Expr>()?;
         set_once(&mut args.model, value, "model", keyword.span, errors);
+        Ok(())
+    } else if lookahead.peek(kw::backend) {
+        let keyword = input.parse::<kw::backend>()?;
+        args.written.push("backend");
+        input.parse::<Token![=]>()?;
+        let value = input.parse::<Expr>()?;
+        set_once(&mut args.backend, value, "backend", keyword.span, errors);
+        Ok(())
+    } else if lookahead.peek(kw::outcome) {
+        let keyword = input.parse::<kw::outcome>()?;
+        args.written.push("outcome");
+        input.parse::<Token![=]>()?;
+        let value = path(
+            input,
+            "outcome",
+            "`outcome = outcome_of`, a `fn(&Output) -> Outcome`",
+        )?;
+        set_once(&mut args.outcome, value, "outcome", keyword.span, errors);
         Ok(())
     } else if input.peek(syn::Ident) {
         let unknown = input.parse::<syn::Ident>()?;
@@ -97,6 +130,18 @@ fn parse_one(
         let mut error = lookahead.error();
         error.combine(syn::Error::new(input.span(), EXPECTED));
         Err(error)
+    }
+}
+
+/// A path value; anything else is an error on it that says what is expected.
+fn path(input: ParseStream<'_>, name: &str, example: &str) -> syn::Result<Path> {
+    let value = input.parse::<Expr>()?;
+    match value {
+        Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => Ok(path.path),
+        wrong => Err(syn::Error::new(
+            wrong.span(),
+            format!("expected a path for `{name}`, e.g. {example}"),
+        )),
     }
 }
 

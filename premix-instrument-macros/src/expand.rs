@@ -8,10 +8,11 @@
 //! cannot capture them.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{GenericArgument, ItemFn, PathArguments, ReturnType, Type, TypeParamBound};
 
-use crate::validate::Instrument;
+use crate::validate::{Instrument, Site};
 
 pub(crate) fn instrument(args: &Instrument, function: ItemFn) -> TokenStream {
     let ItemFn {
@@ -26,22 +27,44 @@ pub(crate) fn instrument(args: &Instrument, function: ItemFn) -> TokenStream {
     let stmts = &block.stmts;
     let body = quote!({ #(#inner_attrs)* #(#stmts)* });
 
-    let site = syn::Ident::new("__PREMIX_CALL_SITE", Span::call_site());
+    let site = local("__premix_site");
     let model = local("__premix_model");
-    let op = &args.op;
+    let backend = local("__premix_backend");
+    let own_site = syn::Ident::new("__PREMIX_CALL_SITE", Span::call_site());
+    let (declare_site, site_expr) = match &args.site {
+        Site::Own(op) => (
+            quote! {
+                static #own_site: ::premix_instrument::__private::CallSite =
+                    ::premix_instrument::__private::CallSite::new(#op);
+            },
+            quote!(&#own_site),
+        ),
+        Site::Shared(site) => (TokenStream::new(), quote_spanned!(site.span()=> &(#site))),
+    };
     let model_expr = &args.model;
+    let backend_expr = args.backend.as_ref().map_or_else(
+        || quote!(::premix_instrument::__private::NO_BACKEND),
+        |backend| quote!(#backend),
+    );
     let prelude = quote! {
-        static #site: ::premix_instrument::__private::CallSite =
-            ::premix_instrument::__private::CallSite::new(#op);
+        #declare_site
+        let #site: &'static ::premix_instrument::__private::CallSite = #site_expr;
         let #model: &'static str = #model_expr;
+        let #backend: &'static str = #backend_expr;
+    };
+    let names = Names {
+        site,
+        model,
+        backend,
+        outcome: args.outcome.as_ref(),
     };
 
     let instrumented_body = if sig.asyncness.is_some() {
-        expand_async(&prelude, &site, &model, &body, &sig.output)
+        expand_async(&prelude, &names, &body, &sig.output)
     } else if let Some(output) = future_output(&sig.output) {
-        expand_returns_future(&prelude, &site, &model, &body, output)
+        expand_returns_future(&prelude, &names, &body, output)
     } else {
-        expand_sync(&prelude, &site, &model, &body, &sig.output)
+        expand_sync(&prelude, &names, &body, &sig.output)
     };
 
     quote! {
@@ -52,27 +75,44 @@ pub(crate) fn instrument(args: &Instrument, function: ItemFn) -> TokenStream {
     }
 }
 
+/// The locals every shape declares in its prelude, and the optional
+/// outcome function.
+struct Names<'a> {
+    site: syn::Ident,
+    model: syn::Ident,
+    backend: syn::Ident,
+    outcome: Option<&'a syn::Path>,
+}
+
 // Input:
 //     async fn f(args) -> R { body }
 // Output:
 //     async fn f(args) -> R {
-//         static __PREMIX_CALL_SITE: CallSite = CallSite::new("op");
+//         static __PREMIX_CALL_SITE: CallSite = CallSite::new("op"); // or `site = <expr>`
+//         let site: &'static CallSite = &__PREMIX_CALL_SITE;
 //         let model: &'static str = <model expr>;
-//         Instrumented::new(&__PREMIX_CALL_SITE, model, async move { body }, classify).await
+//         let backend: &'static str = <backend expr, or NO_BACKEND>;
+//         Instrumented::new(site, model, backend, async move { body }, classify).await
 //     }
 fn expand_async(
     prelude: &TokenStream,
-    site: &syn::Ident,
-    model: &syn::Ident,
+    names: &Names<'_>,
     body: &TokenStream,
     output: &ReturnType,
 ) -> TokenStream {
-    let classify = classifier(output_type(output));
+    let classify = classifier(names.outcome, output_type(output));
+    let Names {
+        site,
+        model,
+        backend,
+        ..
+    } = names;
     quote! {
         #prelude
         ::premix_instrument::__private::Instrumented::new(
-            &#site,
+            #site,
             #model,
+            #backend,
             async move #body,
             #classify,
         )
@@ -84,27 +124,31 @@ fn expand_async(
 //     fn f(args) -> impl Future<Output = T> + Send { body }
 // Output:
 //     fn f(args) -> impl Future<Output = T> + Send {
-//         static __PREMIX_CALL_SITE: CallSite = CallSite::new("op");
-//         let model: &'static str = <model expr>;
+//         <prelude as above>
 //         let future = (move || body)();
-//         Instrumented::new(&__PREMIX_CALL_SITE, model, future, classify)
+//         Instrumented::new(site, model, backend, future, classify)
 //     }
 // The closure keeps `return` in the body returning from the body. Only the
 // future's polls are measured, not the synchronous code that builds it.
 fn expand_returns_future(
     prelude: &TokenStream,
-    site: &syn::Ident,
-    model: &syn::Ident,
+    names: &Names<'_>,
     body: &TokenStream,
     output: &Type,
 ) -> TokenStream {
     let future = local("__premix_future");
-    let classify = classifier(Some(output));
+    let classify = classifier(names.outcome, Some(output));
+    let Names {
+        site,
+        model,
+        backend,
+        ..
+    } = names;
     quote! {
         #prelude
         #[allow(clippy::redundant_closure_call)]
         let #future = (move || #body)();
-        ::premix_instrument::__private::Instrumented::new(&#site, #model, #future, #classify)
+        ::premix_instrument::__private::Instrumented::new(#site, #model, #backend, #future, #classify)
     }
 }
 
@@ -112,9 +156,8 @@ fn expand_returns_future(
 //     fn f(args) -> R { body }
 // Output:
 //     fn f(args) -> R {
-//         static __PREMIX_CALL_SITE: CallSite = CallSite::new("op");
-//         let model: &'static str = <model expr>;
-//         let call = SyncCall::start(&__PREMIX_CALL_SITE, model);
+//         <prelude as above>
+//         let call = SyncCall::start(site, model, backend);
 //         let output: R = (move || -> R { body })();
 //         call.finish(outcome of &output);
 //         output
@@ -123,16 +166,21 @@ fn expand_returns_future(
 // `?` conversions, `.into()`) working as it did in the original body.
 fn expand_sync(
     prelude: &TokenStream,
-    site: &syn::Ident,
-    model: &syn::Ident,
+    names: &Names<'_>,
     body: &TokenStream,
     output: &ReturnType,
 ) -> TokenStream {
     let call = local("__premix_call");
     let result = local("__premix_output");
+    let Names {
+        site,
+        model,
+        backend,
+        outcome,
+    } = names;
     let start = quote! {
         #prelude
-        let #call = ::premix_instrument::__private::SyncCall::start(&#site, #model);
+        let #call = ::premix_instrument::__private::SyncCall::start(#site, #model, #backend);
     };
     let Some(output) = output_type(output) else {
         return quote! {
@@ -142,36 +190,54 @@ fn expand_sync(
             #call.finish(::premix_instrument::__private::Outcome::Ok);
         };
     };
-    let (binding_type, closure_return, outcome) = if is_nameable(output) {
-        (
-            quote!(: #output),
-            quote!(-> #output),
-            outcome_of(&result, output),
-        )
+    let ended = |fallback: TokenStream| match outcome {
+        Some(path) => call_outcome(path, &quote!(&#result)),
+        None => fallback,
+    };
+    let (binding_type, closure_return, ended) = if is_nameable(output) {
+        let fallback = outcome_of(&result, output);
+        (quote!(: #output), quote!(-> #output), ended(fallback))
     } else {
-        let ok = quote!(::premix_instrument::__private::Outcome::Ok);
-        (TokenStream::new(), TokenStream::new(), ok)
+        let fallback = quote!(::premix_instrument::__private::Outcome::Ok);
+        (TokenStream::new(), TokenStream::new(), ended(fallback))
     };
     quote! {
         #start
         #[allow(clippy::redundant_closure_call)]
         let #result #binding_type = (move || #closure_return #body)();
-        #call.finish(#outcome);
+        #call.finish(#ended);
         #result
     }
 }
 
-/// A closure from `&Output` to `Outcome`. With a nameable output type the
-/// parameter is annotated, which both drives the `Result` detection and tells
-/// inference what the body returns.
-fn classifier(output: Option<&Type>) -> TokenStream {
-    match output.filter(|ty| is_nameable(ty)) {
-        Some(ty) => {
-            let param = local("__premix_output");
+/// A closure from `&Output` to `Outcome`: the caller's `outcome = PATH`, or
+/// the `Result` detection. With a nameable output type the parameter is
+/// annotated, which both drives the `Result` detection and tells inference
+/// what the body returns.
+fn classifier(outcome: Option<&syn::Path>, output: Option<&Type>) -> TokenStream {
+    let param = local("__premix_output");
+    match (outcome, output.filter(|ty| is_nameable(ty))) {
+        (Some(path), Some(ty)) => {
+            let call = call_outcome(path, &quote!(#param));
+            quote!(|#param: &#ty| #call)
+        }
+        (Some(path), None) => {
+            let call = call_outcome(path, &quote!(#param));
+            quote!(|#param| #call)
+        }
+        (None, Some(ty)) => {
             let outcome = outcome_of_reference(&param);
             quote!(|#param: &#ty| #outcome)
         }
-        None => quote!(::premix_instrument::__private::unnamed_output_is_ok),
+        (None, None) => quote!(::premix_instrument::__private::unnamed_output_is_ok),
+    }
+}
+
+/// `path(argument)` as an `Outcome`, with errors about `path`'s signature
+/// reported on `path`.
+fn call_outcome(path: &syn::Path, argument: &TokenStream) -> TokenStream {
+    quote_spanned! {path.span()=>
+        ::premix_instrument::__private::outcome_by(#path, #argument)
     }
 }
 

@@ -3,17 +3,29 @@
 
 use proc_macro2::{Span, TokenStream};
 use syn::spanned::Spanned;
-use syn::{Expr, ItemFn, LitStr};
+use syn::{Expr, ItemFn, LitStr, Path};
 
 use crate::attr::Args;
 
-/// Valid arguments.
-pub(crate) struct Instrument {
-    pub(crate) op: LitStr,
-    pub(crate) model: Expr,
+/// Where an instrumented function's counters live.
+pub(crate) enum Site {
+    /// A call site of its own, for this op label.
+    Own(LitStr),
+    /// A `CallSite` that lives for the whole program: a `static` the caller
+    /// declared, or `*f(...)` for a `&'static CallSite` chosen at run time.
+    Shared(Expr),
 }
 
-/// Checks the arguments: both present, `op` a snake_case label.
+/// Valid arguments.
+pub(crate) struct Instrument {
+    pub(crate) site: Site,
+    pub(crate) model: Expr,
+    pub(crate) backend: Option<Expr>,
+    pub(crate) outcome: Option<Path>,
+}
+
+/// Checks the arguments: a site (`op` or `site`, not both) and a model
+/// present, `op` a snake_case label.
 pub(crate) fn arguments(args: Args, errors: &mut Vec<syn::Error>) -> Option<Instrument> {
     if let Some(op) = &args.op {
         if !is_snake_case_label(&op.value()) {
@@ -30,15 +42,31 @@ pub(crate) fn arguments(args: Args, errors: &mut Vec<syn::Error>) -> Option<Inst
             format!("missing required argument `{name}`; add `{example}`"),
         )
     };
-    if !args.written.contains(&"op") {
-        errors.push(missing("op", "op = \"...\""));
+    if let (Some(_), Some(site)) = (&args.op, &args.site) {
+        errors.push(syn::Error::new(
+            site.span(),
+            "`op` and `site` both given: a `site` already holds its op label; keep one",
+        ));
+    }
+    if !args.written.contains(&"op") && !args.written.contains(&"site") {
+        errors.push(syn::Error::new(
+            Span::call_site(),
+            "missing required argument `op`; add `op = \"...\"`, or `site = <static CallSite>`",
+        ));
     }
     if !args.written.contains(&"model") {
         errors.push(missing("model", "model = <expr of type &'static str>"));
     }
+    let site = match (args.op, args.site) {
+        (Some(op), None) => Site::Own(op),
+        (None, Some(site)) => Site::Shared(site),
+        _ => return None,
+    };
     Some(Instrument {
-        op: args.op?,
+        site,
         model: args.model?,
+        backend: args.backend,
+        outcome: args.outcome,
     })
 }
 

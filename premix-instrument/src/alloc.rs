@@ -28,8 +28,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::AllocStats;
 use crate::alloc_stats::AtomicAllocStats;
+use crate::{AllocStats, OpAllocations};
 
 /// How many threads can hold a process-wide counting slot at once. Threads
 /// beyond this still count, through shared atomics.
@@ -172,9 +172,13 @@ struct ThreadCounters {
     allocated_bytes: Cell<u64>,
     deallocated_bytes: Cell<u64>,
     inside_allocator: Cell<bool>,
-    /// What instrumentation bookkeeping allocated on this thread, kept out of
-    /// attribution (see [`exclude_from_attribution`]).
-    bookkeeping: Cell<AllocStats>,
+    /// Set while instrumentation bookkeeping runs (see
+    /// [`exclude_from_attribution`]): its allocations count in the totals
+    /// above but not in `attributable`.
+    excluding: Cell<bool>,
+    /// What this thread made outside bookkeeping: the reading scopes take
+    /// around each poll.
+    attributable: Cell<OpAllocations>,
 }
 
 impl ThreadCounters {
@@ -186,12 +190,11 @@ impl ThreadCounters {
             allocated_bytes: Cell::new(0),
             deallocated_bytes: Cell::new(0),
             inside_allocator: Cell::new(false),
-            bookkeeping: Cell::new(AllocStats {
+            excluding: Cell::new(false),
+            attributable: Cell::new(OpAllocations {
                 allocations: 0,
                 reallocations: 0,
-                deallocations: 0,
-                allocated_bytes: 0,
-                deallocated_bytes: 0,
+                bytes: 0,
             }),
         }
     }
@@ -203,6 +206,14 @@ impl ThreadCounters {
         bump(&self.deallocations, delta.deallocations);
         bump(&self.allocated_bytes, delta.allocated_bytes);
         bump(&self.deallocated_bytes, delta.deallocated_bytes);
+        if !self.excluding.get() {
+            let made = self.attributable.get();
+            self.attributable.set(OpAllocations {
+                allocations: made.allocations.wrapping_add(delta.allocations),
+                reallocations: made.reallocations.wrapping_add(delta.reallocations),
+                bytes: made.bytes.wrapping_add(delta.allocated_bytes),
+            });
+        }
     }
 
     fn stats(&self) -> AllocStats {
@@ -348,25 +359,32 @@ pub fn thread_stats() -> AllocStats {
     THREAD.try_with(ThreadCounters::stats).unwrap_or_default()
 }
 
-/// This thread's totals minus what instrumentation bookkeeping allocated on
-/// it: the reading that scopes take around each poll.
-pub(crate) fn attributable_thread_stats() -> AllocStats {
+/// What this thread has allocated outside instrumentation bookkeeping: the
+/// reading that scopes take around each poll.
+pub(crate) fn attributable_thread_allocations() -> OpAllocations {
     THREAD
-        .try_with(|t| t.stats().since(&t.bookkeeping.get()))
+        .try_with(|t| t.attributable.get())
         .unwrap_or_default()
 }
 
-/// Runs `f` (instrumentation bookkeeping: registering a call site, emitting
+/// Runs `f` (instrumentation bookkeeping: registering a call site, exporting
 /// metrics) so that what it allocates is never charged to any operation,
-/// including an enclosing one. Process-wide totals still include it.
+/// including an enclosing one. Process-wide and thread totals still
+/// include it.
 pub(crate) fn exclude_from_attribution<R>(f: impl FnOnce() -> R) -> R {
-    let before = thread_stats();
-    let result = f();
-    let spent = thread_stats().since(&before);
-    if !spent.is_empty() {
-        let _ = THREAD.try_with(|t| t.bookkeeping.set(t.bookkeeping.get() + spent));
+    /// Restores the flag on the way out, unwinding included.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = THREAD.try_with(|t| t.excluding.set(self.0));
+        }
     }
-    result
+    let _restore = Restore(
+        THREAD
+            .try_with(|t| t.excluding.replace(true))
+            .unwrap_or(false),
+    );
+    f()
 }
 
 /// The whole process's allocation totals since it started, all threads

@@ -1,20 +1,14 @@
-//! Cache lookups per (op, model): the database connection's
+//! Cache lookups per (op, model, backend): the database connection's
 //! prepared-statement cache, and the ORM's own SQL-text cache.
 //!
 //! The ORM decides what each lookup was (it holds the connection and its
-//! SQL cache) and reports it through [`CallSite::record_stmt_cache`] and
-//! [`CallSite::record_sql_cache`](crate::CallSite::record_sql_cache); this
-//! module only counts. Like every bookkeeping step, recording is excluded
-//! from allocation attribution.
-//!
-//! [`CallSite::record_stmt_cache`]: crate::CallSite::record_stmt_cache
+//! SQL cache, and can keep a [`StmtCacheShadow`](crate::StmtCacheShadow)
+//! of the connection's cache) and reports it through
+//! [`OpHandle::record_stmt_cache`](crate::OpHandle::record_stmt_cache) and
+//! [`OpHandle::record_sql_cache`](crate::OpHandle::record_sql_cache); this
+//! module only counts.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use metrics::Counter;
-
-use crate::names::{self, label};
 
 /// What one prepared-statement cache lookup was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -24,16 +18,26 @@ pub enum StmtCacheResult {
     /// The statement was prepared now (and cached).
     Miss,
     /// The cache was full and its size did not change: a hit, or a miss that
-    /// evicted another statement; the driver does not say which. Counted
-    /// apart rather than guessed.
+    /// evicted another statement, on a connection whose cache content the ORM
+    /// does not know (one it cannot tell apart from others). Counted apart
+    /// rather than guessed.
     Ambiguous,
+    /// As `Ambiguous`, on a connection whose cache the ORM did follow until
+    /// the connection contradicted it: other code ran statements on it.
+    Disagreement,
     /// The query ran unprepared (`.persistent(false)`): no lookup at all.
     Unprepared,
 }
 
 impl StmtCacheResult {
     /// All results, in label order.
-    pub const ALL: [Self; 4] = [Self::Hit, Self::Miss, Self::Ambiguous, Self::Unprepared];
+    pub const ALL: [Self; 5] = [
+        Self::Hit,
+        Self::Miss,
+        Self::Ambiguous,
+        Self::Disagreement,
+        Self::Unprepared,
+    ];
 
     /// The `result` label value.
     #[must_use]
@@ -42,6 +46,7 @@ impl StmtCacheResult {
             Self::Hit => "hit",
             Self::Miss => "miss",
             Self::Ambiguous => "ambiguous",
+            Self::Disagreement => "disagreement",
             Self::Unprepared => "unprepared",
         }
     }
@@ -57,6 +62,9 @@ pub enum SqlCacheResult {
 }
 
 impl SqlCacheResult {
+    /// All results, in label order.
+    pub const ALL: [Self; 2] = [Self::Hit, Self::Miss];
+
     /// The `result` label value.
     #[must_use]
     pub const fn as_label(self) -> &'static str {
@@ -76,6 +84,9 @@ pub struct StmtCacheStats {
     pub misses: u64,
     /// Lookups on a full cache that could not be told apart.
     pub ambiguous: u64,
+    /// Lookups that could not be told apart because other code had run
+    /// statements on the connection.
+    pub disagreement: u64,
     /// Queries that ran unprepared.
     pub unprepared: u64,
     /// Statements the connection's cache dropped to make room, when seen.
@@ -83,14 +94,16 @@ pub struct StmtCacheStats {
 }
 
 impl StmtCacheStats {
-    /// Prepared lookups: hits, misses and ambiguous ones.
+    /// Prepared lookups: hits, misses and the ones that could not be told
+    /// apart.
     #[must_use]
     pub const fn lookups(&self) -> u64 {
-        self.hits + self.misses + self.ambiguous
+        self.hits + self.misses + self.ambiguous + self.disagreement
     }
 
-    /// Hits over prepared lookups (ambiguous ones count as not hits, so the
-    /// ratio is a lower bound); `None` without lookups.
+    /// Hits over prepared lookups (lookups that could not be told apart
+    /// count as not hits, so the ratio is a lower bound); `None` without
+    /// lookups.
     #[must_use]
     pub fn hit_ratio(&self) -> Option<f64> {
         let lookups = self.lookups();
@@ -102,6 +115,7 @@ impl StmtCacheStats {
             hits: self.hits.saturating_sub(earlier.hits),
             misses: self.misses.saturating_sub(earlier.misses),
             ambiguous: self.ambiguous.saturating_sub(earlier.ambiguous),
+            disagreement: self.disagreement.saturating_sub(earlier.disagreement),
             unprepared: self.unprepared.saturating_sub(earlier.unprepared),
             evictions: self.evictions.saturating_sub(earlier.evictions),
         }
@@ -111,6 +125,7 @@ impl StmtCacheStats {
         self.hits += other.hits;
         self.misses += other.misses;
         self.ambiguous += other.ambiguous;
+        self.disagreement += other.disagreement;
         self.unprepared += other.unprepared;
         self.evictions += other.evictions;
     }
@@ -152,95 +167,45 @@ impl SqlCacheStats {
     }
 }
 
-/// Live cache counters of one (op, model), with their exported handles
-/// registered on first use (so ops without caches export no cache series).
+/// Live cache counters of one (op, model, backend); exported by
+/// [`crate::export`].
 #[derive(Debug)]
 pub(crate) struct CacheCounters {
-    stmt: [AtomicU64; 4],
+    stmt: [AtomicU64; StmtCacheResult::ALL.len()],
     evictions: AtomicU64,
     sql: [AtomicU64; 2],
-    exported: OnceLock<CacheHandles>,
-}
-
-#[derive(Debug)]
-struct CacheHandles {
-    stmt: [Counter; 4],
-    evictions: Counter,
-    sql: [Counter; 2],
-}
-
-impl CacheHandles {
-    fn register(op: &'static str, model: &'static str) -> Self {
-        Self {
-            stmt: StmtCacheResult::ALL.map(|result| {
-                metrics::counter!(
-                    names::STMT_CACHE_LOOKUPS_TOTAL,
-                    label::OP => op,
-                    label::MODEL => model,
-                    label::RESULT => result.as_label(),
-                )
-            }),
-            evictions: metrics::counter!(names::STMT_CACHE_EVICTIONS_TOTAL, label::OP => op, label::MODEL => model),
-            sql: [SqlCacheResult::Hit, SqlCacheResult::Miss].map(|result| {
-                metrics::counter!(
-                    names::SQL_CACHE_LOOKUPS_TOTAL,
-                    label::OP => op,
-                    label::MODEL => model,
-                    label::RESULT => result.as_label(),
-                )
-            }),
-        }
-    }
 }
 
 impl CacheCounters {
     pub(crate) const fn new() -> Self {
         Self {
-            stmt: [const { AtomicU64::new(0) }; 4],
+            stmt: [const { AtomicU64::new(0) }; StmtCacheResult::ALL.len()],
             evictions: AtomicU64::new(0),
             sql: [const { AtomicU64::new(0) }; 2],
-            exported: OnceLock::new(),
         }
     }
 
-    fn handles(&self, op: &'static str, model: &'static str) -> &CacheHandles {
-        self.exported
-            .get_or_init(|| CacheHandles::register(op, model))
-    }
-
-    pub(crate) fn record_stmt(
-        &self,
-        op: &'static str,
-        model: &'static str,
-        result: StmtCacheResult,
-        lookups: u64,
-        evictions: u64,
-    ) {
-        let index = result as usize;
-        let handles = self.handles(op, model);
+    pub(crate) fn record_stmt(&self, result: StmtCacheResult, lookups: u64, evictions: u64) {
         if lookups > 0 {
-            self.stmt[index].fetch_add(lookups, Ordering::Relaxed);
-            handles.stmt[index].increment(lookups);
+            self.stmt[result as usize].fetch_add(lookups, Ordering::Relaxed);
         }
         if evictions > 0 {
             self.evictions.fetch_add(evictions, Ordering::Relaxed);
-            handles.evictions.increment(evictions);
         }
     }
 
-    pub(crate) fn record_sql(&self, op: &'static str, model: &'static str, result: SqlCacheResult) {
-        let index = result as usize;
-        self.sql[index].fetch_add(1, Ordering::Relaxed);
-        self.handles(op, model).sql[index].increment(1);
+    pub(crate) fn record_sql(&self, result: SqlCacheResult) {
+        self.sql[result as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn stmt(&self) -> StmtCacheStats {
-        let [hits, misses, ambiguous, unprepared] =
+        let [hits, misses, ambiguous, disagreement, unprepared] =
             self.stmt.each_ref().map(|c| c.load(Ordering::Relaxed));
         StmtCacheStats {
             hits,
             misses,
             ambiguous,
+            disagreement,
             unprepared,
             evictions: self.evictions.load(Ordering::Relaxed),
         }
@@ -264,6 +229,7 @@ mod tests {
             hits: 6,
             misses: 1,
             ambiguous: 1,
+            disagreement: 0,
             unprepared: 5,
             evictions: 0,
         };
@@ -277,7 +243,10 @@ mod tests {
     #[test]
     fn labels_are_the_closed_set() {
         let labels: Vec<_> = StmtCacheResult::ALL.iter().map(|r| r.as_label()).collect();
-        assert_eq!(labels, ["hit", "miss", "ambiguous", "unprepared"]);
+        assert_eq!(
+            labels,
+            ["hit", "miss", "ambiguous", "disagreement", "unprepared"]
+        );
         assert!(
             StmtCacheResult::ALL
                 .iter()

@@ -1,101 +1,128 @@
 //! Call sites and their counters.
 //!
-//! What is a call site? Each `#[instrument]`ed function owns one `static`
-//! [`CallSite`], holding its `op` label. The `model` label is known only at
-//! run time (a generic `all::<T>()` serves every model), so a call site keeps
-//! a small table of [`OpCounters`], one per model it has seen. The first call
-//! for a model registers its counters: it allocates them, registers the
-//! `metrics` handles with whatever recorder is installed, and adds them to
-//! the global list the snapshot reads. Every later call finds them with a
-//! few pointer reads and string compares: no lock, no allocation, no registry
-//! lookup.
+//! What is a call site? Each instrumented operation owns one `static`
+//! [`CallSite`], holding its `op` label: `#[instrument(op = "...")]` declares
+//! one, or an ORM declares its own and names it with `site = PATH`, so that
+//! the calls of an operation and what the ORM records about them (cache
+//! lookups, pool waits) land in the same counters. The `model` and
+//! `backend` labels are known only at run time (a generic `all::<T>()`
+//! serves every model), so a call site keeps a small table of
+//! [`OpCounters`], one per (model, backend) it has seen.
 //!
-//! WARNING: `metrics` handles bind to the recorder installed when they are
-//! registered. Install the recorder (e.g.
-//! [`install_prometheus`](crate::install_prometheus)) before the first
-//! instrumented call, or that call site exports nothing.
+//! The first call for a (model, backend) registers its counters: it
+//! allocates them and adds them to the global list that the snapshot and the
+//! export step read. Every later call finds them with a few pointer reads
+//! and compares: no lock, no allocation, no registry lookup. Recording is a
+//! handful of relaxed atomic adds; nothing is sent to the `metrics` recorder
+//! on the hot path (see [`crate::export`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use metrics::{Counter, Histogram};
-
 use crate::Outcome;
 use crate::alloc::exclude_from_attribution;
 use crate::alloc_stats::{AtomicOpAllocations, OpAllocations};
 use crate::cache::{CacheCounters, SqlCacheResult, StmtCacheResult};
-use crate::latency::LatencyHistogram;
-use crate::names::{self, label};
+use crate::histogram::TimeHistogram;
+use crate::outcome::ErrorKind;
 
-/// How many distinct models one call site tracks before folding the rest
-/// into [`OVERFLOW_MODEL`].
+/// How many distinct (model, backend) pairs one call site tracks before
+/// folding the rest into [`OVERFLOW_MODEL`].
 pub const MODELS_PER_CALL_SITE: usize = 64;
 
 /// The `model` label used once a call site has seen more than
 /// [`MODELS_PER_CALL_SITE`] models; it keeps label cardinality bounded.
 pub const OVERFLOW_MODEL: &str = "_other";
 
-/// The per-function state behind `#[instrument]`: the `op` label and the
-/// counters of each model seen there. `#[instrument]` creates one as a
-/// `static`; code that instruments something the attribute cannot wrap (a
-/// stream, see [`InstrumentedStream`](crate::InstrumentedStream)) declares
-/// its own: `static ROWS: CallSite = CallSite::new("select");`.
+/// The `backend` label of calls that name no backend.
+pub const NO_BACKEND: &str = "none";
+
+/// The per-operation state behind `#[instrument]`: the `op` label and the
+/// counters of each (model, backend) seen there.
+///
+/// `#[instrument(op = "...")]` declares one per function. An ORM that records
+/// more about an operation than the attribute sees (cache lookups, pool
+/// waits), or instruments a stream, declares its own and passes it:
+///
+/// ```
+/// use premix_instrument::{CallSite, SqlCacheResult};
+///
+/// static FIND: CallSite = CallSite::new("find_by_id");
+///
+/// #[premix_instrument::instrument(site = FIND, model = "users", backend = "sqlite")]
+/// fn find(id: u32) -> Option<u32> {
+///     FIND.target("users", "sqlite").record_sql_cache(SqlCacheResult::Hit);
+///     Some(id)
+/// }
+/// # find(1);
+/// ```
 #[derive(Debug)]
 pub struct CallSite {
     op: &'static str,
-    models: [OnceLock<&'static OpCounters>; MODELS_PER_CALL_SITE],
+    targets: [OnceLock<&'static OpCounters>; MODELS_PER_CALL_SITE],
     overflow: OnceLock<&'static OpCounters>,
 }
 
 impl CallSite {
-    /// A call site for operation `op`.
+    /// A call site for operation `op` (a snake_case label).
     #[must_use]
     pub const fn new(op: &'static str) -> Self {
         Self {
             op,
-            models: [const { OnceLock::new() }; MODELS_PER_CALL_SITE],
+            targets: [const { OnceLock::new() }; MODELS_PER_CALL_SITE],
             overflow: OnceLock::new(),
         }
     }
 
-    /// Counts `lookups` prepared-statement cache lookups of this operation
-    /// on `model` with one result, and `evictions` statements the cache
-    /// dropped meanwhile.
-    pub fn record_stmt_cache(
+    /// The `op` label.
+    #[must_use]
+    pub const fn op(&self) -> &'static str {
+        self.op
+    }
+
+    /// The counters of this operation on `model` and `backend`, registered on
+    /// first use.
+    pub fn target(&self, model: &'static str, backend: &'static str) -> OpHandle {
+        OpHandle(self.counters(model, backend))
+    }
+
+    pub(crate) fn counters(
         &self,
         model: &'static str,
-        result: StmtCacheResult,
-        lookups: u64,
-        evictions: u64,
-    ) {
-        if lookups == 0 && evictions == 0 {
-            return;
-        }
-        exclude_from_attribution(|| {
-            self.counters(model)
-                .cache
-                .record_stmt(self.op, model, result, lookups, evictions);
-        });
-    }
-
-    /// Counts one SQL-text cache lookup of this operation on `model`.
-    pub fn record_sql_cache(&self, model: &'static str, result: SqlCacheResult) {
-        exclude_from_attribution(|| {
-            self.counters(model)
-                .cache
-                .record_sql(self.op, model, result);
-        });
-    }
-
-    /// The counters for `model`, registering them on first use.
-    pub(crate) fn counters(&self, model: &'static str) -> &'static OpCounters {
+        backend: &'static str,
+    ) -> &'static OpCounters {
         find_or_register(
-            &self.models,
+            &self.targets,
             &self.overflow,
-            |c| same_label(c.model, model),
-            |m| OpCounters::register(self.op, m.unwrap_or(model)),
+            |c| same_label(c.model, model) && same_label(c.backend, backend),
+            |overflow| OpCounters::register(self.op, overflow.unwrap_or(model), backend),
         )
+    }
+}
+
+/// The counters of one (op, model, backend), for what an ORM records about
+/// an operation beyond its calls. Cheap to copy; every method is a few
+/// relaxed atomic adds.
+#[derive(Clone, Copy, Debug)]
+pub struct OpHandle(&'static OpCounters);
+
+impl OpHandle {
+    /// Counts `lookups` prepared-statement cache lookups with one result,
+    /// and `evictions` statements the cache dropped to make room.
+    pub fn record_stmt_cache(self, result: StmtCacheResult, lookups: u64, evictions: u64) {
+        self.0.cache.record_stmt(result, lookups, evictions);
+    }
+
+    /// Counts one SQL-text cache lookup.
+    pub fn record_sql_cache(self, result: SqlCacheResult) {
+        self.0.cache.record_sql(result);
+    }
+
+    /// Records how long the operation waited for a database connection
+    /// (part of its duration too).
+    pub fn record_pool_wait(self, waited: Duration) {
+        self.0.pool_wait.record(waited);
     }
 }
 
@@ -109,7 +136,7 @@ pub(crate) fn same_label(a: &'static str, b: &'static str) -> bool {
 /// empty slot; once every slot is taken, everything else shares `overflow`,
 /// registered with the model [`OVERFLOW_MODEL`] (`register` gets
 /// `Some(OVERFLOW_MODEL)` then, `None` otherwise). No lock, no allocation
-/// after registration.
+/// after registration; registration itself is never charged to an operation.
 pub(crate) fn find_or_register<T: 'static>(
     slots: &[OnceLock<&'static T>],
     overflow: &OnceLock<&'static T>,
@@ -117,66 +144,53 @@ pub(crate) fn find_or_register<T: 'static>(
     register: impl Fn(Option<&'static str>) -> &'static T,
 ) -> &'static T {
     for slot in slots {
-        // A racing first call may fill this slot with another key; then the
-        // search simply moves on.
-        let counters = *slot.get_or_init(|| register(None));
+        let counters = match slot.get() {
+            Some(counters) => *counters,
+            // A racing first call may fill this slot with another key; then
+            // the search simply moves on.
+            None => *slot.get_or_init(|| exclude_from_attribution(|| register(None))),
+        };
         if matches(counters) {
             return counters;
         }
     }
-    overflow.get_or_init(|| register(Some(OVERFLOW_MODEL)))
+    overflow.get_or_init(|| exclude_from_attribution(|| register(Some(OVERFLOW_MODEL))))
 }
 
-/// Counters of one (op, model): in-process totals for the snapshot, and the
-/// `metrics` handles for export.
+/// Counters of one (op, model, backend): what the snapshot reads and the
+/// export step hands to the `metrics` recorder.
 #[derive(Debug)]
 pub(crate) struct OpCounters {
     pub(crate) op: &'static str,
     pub(crate) model: &'static str,
-    calls: [AtomicU64; 3],
+    pub(crate) backend: &'static str,
+    /// Calls are counted by the latency histogram (every call records one
+    /// sample); only the rarer outcomes need counters of their own.
+    cancelled: AtomicU64,
+    errors: [AtomicU64; ErrorKind::ALL.len()],
     allocations: AtomicOpAllocations,
-    pub(crate) latency: LatencyHistogram,
+    pub(crate) latency: TimeHistogram,
+    pub(crate) pool_wait: TimeHistogram,
     pub(crate) cache: CacheCounters,
-    exported: ExportedHandles,
 }
 
-#[derive(Debug)]
-struct ExportedHandles {
-    calls: [Counter; 3],
-    duration: Histogram,
-    allocations: Counter,
-    allocated_bytes: Counter,
-}
-
-/// Every (op, model) registered so far, in registration order.
+/// Every (op, model, backend) registered so far, in registration order.
 static REGISTRY: Mutex<Vec<&'static OpCounters>> = Mutex::new(Vec::new());
 
 impl OpCounters {
-    fn register(op: &'static str, model: &'static str) -> &'static Self {
-        let calls = Outcome::ALL.map(|outcome| {
-            metrics::counter!(
-                names::OP_CALLS_TOTAL,
-                label::OP => op,
-                label::MODEL => model,
-                label::OUTCOME => outcome.as_label(),
-            )
-        });
-        let exported = ExportedHandles {
-            calls,
-            duration: metrics::histogram!(names::OP_DURATION_SECONDS, label::OP => op, label::MODEL => model),
-            allocations: metrics::counter!(names::OP_ALLOCATIONS_TOTAL, label::OP => op, label::MODEL => model),
-            allocated_bytes: metrics::counter!(names::OP_ALLOCATED_BYTES_TOTAL, label::OP => op, label::MODEL => model),
-        };
-        // Leaked on purpose: one per (call site, model), bounded by
+    fn register(op: &'static str, model: &'static str, backend: &'static str) -> &'static Self {
+        // Leaked on purpose: one per (call site, model, backend), bounded by
         // MODELS_PER_CALL_SITE, and they must outlive every call.
         let counters: &'static Self = Box::leak(Box::new(Self {
             op,
             model,
-            calls: [const { AtomicU64::new(0) }; 3],
+            backend,
+            cancelled: AtomicU64::new(0),
+            errors: [const { AtomicU64::new(0) }; ErrorKind::ALL.len()],
             allocations: AtomicOpAllocations::new(),
-            latency: LatencyHistogram::new(),
+            latency: TimeHistogram::new(),
+            pool_wait: TimeHistogram::new(),
             cache: CacheCounters::new(),
-            exported,
         }));
         REGISTRY
             .lock()
@@ -187,21 +201,33 @@ impl OpCounters {
 
     /// Adds one finished call.
     pub(crate) fn record(&self, outcome: Outcome, elapsed: Duration, allocations: OpAllocations) {
-        self.calls[outcome.index()].fetch_add(1, Ordering::Relaxed);
+        match outcome {
+            Outcome::Ok => {}
+            Outcome::Error(kind) => {
+                self.errors[kind.index()].fetch_add(1, Ordering::Relaxed);
+            }
+            Outcome::Cancelled => {
+                self.cancelled.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         self.allocations.add(allocations);
         self.latency.record(elapsed);
-
-        let exported = &self.exported;
-        exported.calls[outcome.index()].increment(1);
-        exported.duration.record(elapsed.as_secs_f64());
-        if allocations.blocks() > 0 {
-            exported.allocations.increment(allocations.blocks());
-            exported.allocated_bytes.increment(allocations.bytes);
-        }
     }
 
-    pub(crate) fn calls(&self, outcome: Outcome) -> u64 {
-        self.calls[outcome.index()].load(Ordering::Relaxed)
+    /// Calls by outcome, in [`Outcome::LABELS`] order, as `latency` and the
+    /// outcome counters read now (`latency` read by the caller, so that a
+    /// reading is consistent with the histogram it goes with).
+    pub(crate) fn calls(&self, latency: &crate::Latency) -> [u64; 3] {
+        let errors: u64 = self.errors().iter().sum();
+        let cancelled = self.cancelled.load(Ordering::Relaxed);
+        // A call counted in the outcome counters but not yet in the
+        // histogram (read in between) is not counted as ok.
+        let ok = latency.count().saturating_sub(errors + cancelled);
+        [ok, errors, cancelled]
+    }
+
+    pub(crate) fn errors(&self) -> [u64; ErrorKind::ALL.len()] {
+        self.errors.each_ref().map(|c| c.load(Ordering::Relaxed))
     }
 
     pub(crate) fn allocations(&self) -> OpAllocations {

@@ -19,20 +19,25 @@
 //! # }
 //! ```
 //!
-//! [`instrument`] takes `op = "..."`, a string literal in snake_case, and
+//! [`instrument`] takes `op = "..."`, a string literal in snake_case (or
+//! `site = <expr>`, a `static` [`CallSite`] of the library's own), and
 //! `model = <expr>`, any expression of type `&'static str` (a generic
-//! function may use `T::TABLE`). It works on `async fn`, plain `fn`,
-//! methods, generic functions and `fn ... -> impl Future<Output = T> + Send`;
-//! the signature, `Send`-ness and return-type inference are unchanged.
-//! A call returning `Err` counts as `error`, a future dropped before it
-//! completes as `cancelled`, a panic as `error`.
+//! function may use `T::TABLE`); optionally `backend = <expr>` and
+//! `outcome = PATH` (see [`instrument`]). It works on `async fn`, plain
+//! `fn`, methods, generic functions and
+//! `fn ... -> impl Future<Output = T> + Send`; the signature, `Send`-ness and
+//! return-type inference are unchanged. A call returning `Err` counts as
+//! `error`, a future dropped before it completes as `cancelled`, a panic as
+//! an error of kind `panic`.
 //!
 //! # In applications
 //!
 //! 1. Install the counting allocator, or allocation counts stay zero:
 //!    `premix_instrument::install_counting_allocator!();`
-//! 2. Install a recorder before the first instrumented call, e.g.
-//!    [`install_prometheus`] (feature `prometheus`).
+//! 2. Install a recorder, e.g. [`install_prometheus`] (feature
+//!    `prometheus`), which also hands the counters to it every second
+//!    ([`export::flush`]). With a recorder of your own, call
+//!    [`export::flush`] yourself, on a timer.
 //! 3. Read [`Snapshot::take`] in tests and reports, or scrape `/metrics`.
 //!
 //! # Which allocation number is which
@@ -53,7 +58,8 @@
 //!
 //! Off (the feature not enabled): nothing, the attribute is not there. On: two
 //! thread-local reads per poll, a clock read at the start and the end, and a
-//! few relaxed atomic adds per call. The first call of each (op, model)
+//! few relaxed atomic adds per call; the `metrics` recorder is fed off the
+//! hot path ([`export`]). The first call of each (op, model, backend)
 //! registers its counters; after that a call allocates nothing for its own
 //! bookkeeping.
 
@@ -66,35 +72,41 @@ mod alloc;
 mod alloc_stats;
 mod cache;
 mod callsite;
+mod clock;
 #[cfg(feature = "dhat")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dhat")))]
 mod dhat_bridge;
 mod error;
-mod latency;
+pub mod export;
+mod histogram;
 pub mod locality;
 mod measure;
 pub mod names;
 mod outcome;
+mod pool;
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
 mod prometheus;
 pub mod report;
 mod scope;
 mod snapshot;
+mod stmt_shadow;
 
 pub use alloc::{
     CountingAlloc, SLOT_COUNT, counting_allocator_installed, process_stats, thread_stats,
 };
 pub use alloc_stats::{AllocStats, OpAllocations};
 pub use cache::{SqlCacheResult, SqlCacheStats, StmtCacheResult, StmtCacheStats};
-pub use callsite::{CallSite, MODELS_PER_CALL_SITE, OVERFLOW_MODEL};
+pub use callsite::{CallSite, MODELS_PER_CALL_SITE, NO_BACKEND, OVERFLOW_MODEL, OpHandle};
+pub use clock::Stopwatch;
 #[cfg(feature = "dhat")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dhat")))]
 pub use dhat_bridge::{DhatCountingAlloc, DhatTotals, dhat};
 pub use error::Error;
-pub use latency::Latency;
+pub use histogram::Latency;
 pub use measure::{measure, measure_async};
-pub use outcome::Outcome;
+pub use outcome::{ErrorKind, Outcome};
+pub use pool::{PoolGauges, PoolStats, TRACKED_POOLS};
 /// Instruments a function: counts its calls, outcomes, latency and
 /// allocations under an `op` and a `model` label.
 ///
@@ -112,15 +124,29 @@ pub use outcome::Outcome;
 /// stats.expect("select", "posts").assert_calls(1);
 /// ```
 ///
-/// Arguments: `op = "snake_case_literal"` and `model = <expr of type
-/// &'static str>`, both required. Misuse is a compile error on the offending
-/// tokens.
+/// Arguments:
+///
+/// - `op = "snake_case_literal"`, or `site = <expr>` naming a [`CallSite`]
+///   that lives for the whole program (a `static` the caller declared, or
+///   `*choose(...)` for a `&'static CallSite` picked at run time), to record
+///   more about the same calls (see [`CallSite::target`]); one of the two is
+///   required;
+/// - `model = <expr of type &'static str>`, required;
+/// - `backend = <expr of type &'static str>`: the `backend` label
+///   (`"sqlite"`, `"postgresql"`); [`NO_BACKEND`] when absent;
+/// - `outcome = PATH` to a `fn(&Output) -> Outcome`, which says how each
+///   return value ended (which error [`ErrorKind`] it is). Without it, a
+///   `Result` that is `Err` is an error of kind `other`, and anything else
+///   is ok.
+///
+/// Misuse is a compile error on the offending tokens.
 pub use premix_instrument_macros::instrument;
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
 pub use prometheus::{DEFAULT_LISTEN, PrometheusConfig, PrometheusExporter, install_prometheus};
 pub use scope::{Cost, InstrumentedStream, Measured};
 pub use snapshot::{CacheScore, OpCacheScore, OpStats, Snapshot};
+pub use stmt_shadow::{Lookup, StmtCacheShadow, StmtKey};
 
 /// Installs [`CountingAlloc`] over the system allocator as the global
 /// allocator. Use it once, in the binary (or test binary) crate.
@@ -144,7 +170,7 @@ macro_rules! install_counting_allocator {
 /// What `#[instrument]` expands to. Not public API: no stability promise.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::callsite::CallSite;
-    pub use crate::outcome::{ClassifyOther, ClassifyResult, Outcome};
+    pub use crate::callsite::{CallSite, NO_BACKEND};
+    pub use crate::outcome::{ClassifyOther, ClassifyResult, Outcome, outcome_by};
     pub use crate::scope::{Instrumented, SyncCall, unnamed_output_is_ok};
 }

@@ -120,6 +120,7 @@ struct Handles {
 #[derive(Debug)]
 struct RelationCounters {
     model: &'static str,
+    backend: &'static str,
     relation: &'static str,
     strategies: [StrategyCounters; 2],
 }
@@ -127,9 +128,14 @@ struct RelationCounters {
 static REGISTRY: Mutex<Vec<&'static RelationCounters>> = Mutex::new(Vec::new());
 
 impl RelationCounters {
-    fn register(model: &'static str, relation: &'static str) -> &'static Self {
+    fn register(
+        model: &'static str,
+        backend: &'static str,
+        relation: &'static str,
+    ) -> &'static Self {
         let counters: &'static Self = Box::leak(Box::new(Self {
             model,
+            backend,
             relation,
             strategies: std::array::from_fn(|_| StrategyCounters {
                 children: AtomicU64::new(0),
@@ -164,10 +170,12 @@ impl EagerSite {
         }
     }
 
-    /// Counts one eager load of `relation` on `model`.
+    /// Counts one eager load of `relation` on `model` and `backend`, and
+    /// sends it to the `metrics` recorder.
     pub fn record(
         &self,
         model: &'static str,
+        backend: &'static str,
         relation: &'static str,
         strategy: Strategy,
         load: EagerLoad,
@@ -176,8 +184,12 @@ impl EagerSite {
             let counters = find_or_register(
                 &self.relations,
                 &self.overflow,
-                |c| same_label(c.model, model) && same_label(c.relation, relation),
-                |overflow| RelationCounters::register(overflow.unwrap_or(model), relation),
+                |c| {
+                    same_label(c.model, model)
+                        && same_label(c.backend, backend)
+                        && same_label(c.relation, relation)
+                },
+                |overflow| RelationCounters::register(overflow.unwrap_or(model), backend, relation),
             );
             let by_strategy = &counters.strategies[strategy as usize];
             by_strategy.buckets[bucket_of(load.parents)].add(&load);
@@ -190,6 +202,7 @@ impl EagerSite {
             let handles = by_strategy.exported.get_or_init(|| {
                 let labels = [
                     (label::MODEL, counters.model),
+                    (label::BACKEND, backend),
                     (label::RELATION, relation),
                     (label::STRATEGY, strategy.as_label()),
                 ];

@@ -3,15 +3,23 @@
 //!
 //! Names follow Prometheus conventions: a `premix_` prefix, snake_case, base
 //! units, `_total` on counters. Label values come from small closed sets
-//! (`op`, `model`, `outcome`, `result`, `strategy`, `relation`), never from
-//! SQL text, bind values or ids, so cardinality stays bounded whatever the
-//! input. [`CATALOGUE`] lists every metric once; tests compare it with what is
-//! actually exported, and later with the dashboards and docs.
+//! (`op`, `model`, `backend`, `outcome`, `kind`, `result`, `strategy`,
+//! `relation`, `pool`), never from SQL text, bind values or ids, so
+//! cardinality stays bounded whatever the input. [`CATALOGUE`] lists every
+//! metric once; tests compare it with what is actually exported, and with
+//! the dashboards and docs.
 
-/// Calls of an instrumented operation, by `op`, `model`, `outcome`.
+/// Calls of an instrumented operation, by `op`, `model`, `backend`,
+/// `outcome`.
 pub const OP_CALLS_TOTAL: &str = "premix_op_calls_total";
-/// Wall time of an instrumented operation in seconds, by `op`, `model`.
+/// Failed calls, by `op`, `model`, `backend`, `kind`.
+pub const OP_ERRORS_TOTAL: &str = "premix_op_errors_total";
+/// Wall time of an instrumented operation in seconds (the wait for a
+/// connection included), by `op`, `model`, `backend`.
 pub const OP_DURATION_SECONDS: &str = "premix_op_duration_seconds";
+/// Time an operation waited for a pooled connection, by `op`, `model`,
+/// `backend`.
+pub const POOL_WAIT_SECONDS: &str = "premix_pool_wait_seconds";
 /// Heap blocks (allocations plus reallocations) charged to an operation.
 pub const OP_ALLOCATIONS_TOTAL: &str = "premix_op_allocations_total";
 /// Heap bytes charged to an operation.
@@ -28,6 +36,12 @@ pub const EAGER_LOAD_TOTAL: &str = "premix_eager_load_total";
 pub const EAGER_LOAD_PARENTS: &str = "premix_eager_load_parents";
 /// Wall time of an eager load in seconds, by `model`, `relation`, `strategy`.
 pub const EAGER_LOAD_DURATION_SECONDS: &str = "premix_eager_load_duration_seconds";
+/// Connections a pool holds, idle or in use, by `backend`, `pool`.
+pub const POOL_CONNECTIONS: &str = "premix_pool_connections";
+/// Idle connections of a pool, by `backend`, `pool`.
+pub const POOL_IDLE_CONNECTIONS: &str = "premix_pool_idle_connections";
+/// The most connections a pool may open, by `backend`, `pool`.
+pub const POOL_MAX_CONNECTIONS: &str = "premix_pool_max_connections";
 
 /// Label keys.
 pub mod label {
@@ -35,16 +49,25 @@ pub mod label {
     pub const OP: &str = "op";
     /// The model's table name.
     pub const MODEL: &str = "model";
+    /// `sqlite`, `postgresql`, or `none` for calls that name no database.
+    pub const BACKEND: &str = "backend";
     /// `ok`, `error` or `cancelled`.
     pub const OUTCOME: &str = "outcome";
+    /// Why a call failed: `pool_timeout`, `pool_closed`, `connection`,
+    /// `database`, `decode`, `not_found`, `conflict`, `refused`, `panic`,
+    /// `other` (see [`ErrorKind`](crate::ErrorKind)).
+    pub const KIND: &str = "kind";
     /// `hit` or `miss`; statement-cache lookups also `ambiguous` (a full
-    /// cache whose size did not change: a hit or an evicting miss, which the
-    /// driver does not tell apart) and `unprepared` (no lookup).
+    /// cache on a connection the ORM cannot tell apart: a hit or an evicting
+    /// miss), `disagreement` (the same, on a connection other code ran
+    /// statements on) and `unprepared` (no lookup).
     pub const RESULT: &str = "result";
     /// `vec` or `hashmap`.
     pub const STRATEGY: &str = "strategy";
     /// The relation an eager load followed.
     pub const RELATION: &str = "relation";
+    /// Which of the ORM's pools: a small index in creation order.
+    pub const POOL: &str = "pool";
 }
 
 /// What kind of Prometheus series a metric is.
@@ -54,6 +77,8 @@ pub enum MetricKind {
     Counter,
     /// A bucketed histogram (`_bucket`, `_sum`, `_count`).
     Histogram,
+    /// A value that goes up and down.
+    Gauge,
 }
 
 /// One entry of the metric catalogue.
@@ -74,62 +99,107 @@ pub const CATALOGUE: &[MetricDef] = &[
     MetricDef {
         name: OP_CALLS_TOTAL,
         kind: MetricKind::Counter,
-        labels: &[label::OP, label::MODEL, label::OUTCOME],
+        labels: &[label::OP, label::MODEL, label::BACKEND, label::OUTCOME],
         help: "Calls of an instrumented ORM operation, by outcome (ok, error, cancelled).",
+    },
+    MetricDef {
+        name: OP_ERRORS_TOTAL,
+        kind: MetricKind::Counter,
+        labels: &[label::OP, label::MODEL, label::BACKEND, label::KIND],
+        help: "Failed calls of an instrumented ORM operation, by kind (pool_timeout, pool_closed, database, conflict, refused, ...).",
     },
     MetricDef {
         name: OP_DURATION_SECONDS,
         kind: MetricKind::Histogram,
-        labels: &[label::OP, label::MODEL],
-        help: "Wall time of an instrumented ORM operation, first poll to completion.",
+        labels: &[label::OP, label::MODEL, label::BACKEND],
+        help: "Wall time of an instrumented ORM operation, first poll to completion, waiting for a connection included.",
+    },
+    MetricDef {
+        name: POOL_WAIT_SECONDS,
+        kind: MetricKind::Histogram,
+        labels: &[label::OP, label::MODEL, label::BACKEND],
+        help: "Time an ORM operation waited for a pooled connection.",
     },
     MetricDef {
         name: OP_ALLOCATIONS_TOTAL,
         kind: MetricKind::Counter,
-        labels: &[label::OP, label::MODEL],
+        labels: &[label::OP, label::MODEL, label::BACKEND],
         help: "Heap blocks (allocations plus reallocations) made on the polling thread while the operation ran.",
     },
     MetricDef {
         name: OP_ALLOCATED_BYTES_TOTAL,
         kind: MetricKind::Counter,
-        labels: &[label::OP, label::MODEL],
+        labels: &[label::OP, label::MODEL, label::BACKEND],
         help: "Heap bytes allocated on the polling thread while the operation ran.",
     },
     MetricDef {
         name: STMT_CACHE_LOOKUPS_TOTAL,
         kind: MetricKind::Counter,
-        labels: &[label::OP, label::MODEL, label::RESULT],
+        labels: &[label::OP, label::MODEL, label::BACKEND, label::RESULT],
         help: "Prepared-statement cache lookups on the connection that ran the query (hit: already prepared).",
     },
     MetricDef {
         name: STMT_CACHE_EVICTIONS_TOTAL,
         kind: MetricKind::Counter,
-        labels: &[label::OP, label::MODEL],
+        labels: &[label::OP, label::MODEL, label::BACKEND],
         help: "Prepared statements dropped from a connection's LRU cache to make room.",
     },
     MetricDef {
         name: SQL_CACHE_LOOKUPS_TOTAL,
         kind: MetricKind::Counter,
-        labels: &[label::OP, label::MODEL, label::RESULT],
+        labels: &[label::OP, label::MODEL, label::BACKEND, label::RESULT],
         help: "Lookups in the ORM's per-model, per-operation SQL text cache.",
     },
     MetricDef {
         name: EAGER_LOAD_TOTAL,
         kind: MetricKind::Counter,
-        labels: &[label::MODEL, label::RELATION, label::STRATEGY],
+        labels: &[
+            label::MODEL,
+            label::BACKEND,
+            label::RELATION,
+            label::STRATEGY,
+        ],
         help: "Eager loads, by the grouping strategy chosen (vec or hashmap).",
     },
     MetricDef {
         name: EAGER_LOAD_PARENTS,
         kind: MetricKind::Histogram,
-        labels: &[label::MODEL, label::RELATION, label::STRATEGY],
+        labels: &[
+            label::MODEL,
+            label::BACKEND,
+            label::RELATION,
+            label::STRATEGY,
+        ],
         help: "Parents per eager load.",
     },
     MetricDef {
         name: EAGER_LOAD_DURATION_SECONDS,
         kind: MetricKind::Histogram,
-        labels: &[label::MODEL, label::RELATION, label::STRATEGY],
+        labels: &[
+            label::MODEL,
+            label::BACKEND,
+            label::RELATION,
+            label::STRATEGY,
+        ],
         help: "Wall time of an eager load, child queries and grouping included.",
+    },
+    MetricDef {
+        name: POOL_CONNECTIONS,
+        kind: MetricKind::Gauge,
+        labels: &[label::BACKEND, label::POOL],
+        help: "Connections a pool built by the ORM holds, idle or in use, when last sampled.",
+    },
+    MetricDef {
+        name: POOL_IDLE_CONNECTIONS,
+        kind: MetricKind::Gauge,
+        labels: &[label::BACKEND, label::POOL],
+        help: "Idle connections of a pool built by the ORM, when last sampled.",
+    },
+    MetricDef {
+        name: POOL_MAX_CONNECTIONS,
+        kind: MetricKind::Gauge,
+        labels: &[label::BACKEND, label::POOL],
+        help: "The most connections a pool built by the ORM may open.",
     },
 ];
 
@@ -164,7 +234,9 @@ mod tests {
             );
             match def.kind {
                 MetricKind::Counter => assert!(def.name.ends_with("_total"), "{}", def.name),
-                MetricKind::Histogram => assert!(!def.name.ends_with("_total"), "{}", def.name),
+                MetricKind::Histogram | MetricKind::Gauge => {
+                    assert!(!def.name.ends_with("_total"), "{}", def.name);
+                }
             }
         }
         let mut names: Vec<_> = CATALOGUE.iter().map(|d| d.name).collect();

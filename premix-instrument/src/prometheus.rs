@@ -13,7 +13,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{ExporterFuture, Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::Error;
 use crate::names::{
@@ -25,7 +25,9 @@ pub const DEFAULT_LISTEN: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 9464);
 
 /// How to run the exporter. `PrometheusConfig::default()` serves
-/// `http://127.0.0.1:9464/metrics` and runs upkeep every 5 s.
+/// `http://127.0.0.1:9464/metrics` and, every second, hands the counters to
+/// the exporter ([`export::flush`](crate::export::flush)) and runs its
+/// upkeep.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrometheusConfig {
     listen: Option<SocketAddr>,
@@ -36,7 +38,7 @@ impl Default for PrometheusConfig {
     fn default() -> Self {
         Self {
             listen: Some(DEFAULT_LISTEN),
-            upkeep_interval: Duration::from_secs(5),
+            upkeep_interval: Duration::from_secs(1),
         }
     }
 }
@@ -58,7 +60,8 @@ impl PrometheusConfig {
         self
     }
 
-    /// How often histogram samples are folded into their buckets.
+    /// How often the counters are handed to the exporter and its histogram
+    /// samples folded into their buckets: how stale a scrape can be.
     #[must_use]
     pub const fn upkeep_interval(mut self, interval: Duration) -> Self {
         self.upkeep_interval = interval;
@@ -74,10 +77,11 @@ pub struct PrometheusExporter {
 }
 
 impl PrometheusExporter {
-    /// The current metrics in the Prometheus text format, as a scrape would
-    /// see them.
+    /// The current metrics in the Prometheus text format, everything counted
+    /// so far included.
     #[must_use]
     pub fn render(&self) -> String {
+        crate::export::flush();
         self.handle.run_upkeep();
         self.handle.render()
     }
@@ -97,15 +101,19 @@ impl PrometheusExporter {
 
 /// Installs the Prometheus exporter as the global `metrics` recorder.
 ///
-/// Call it once, early, before the first instrumented call: call sites bind
-/// their handles to the recorder installed when they first run. The HTTP
-/// listener runs on a background thread with its own small Tokio runtime, so
-/// this works from synchronous code and from inside any runtime alike.
+/// Call it once, early. Every second (the upkeep interval) a background
+/// thread hands the counters to the exporter ([`export::flush`]) and folds
+/// histogram samples; a scrape sees what was counted up to the last flush.
+/// The HTTP listener runs on that thread with its own small Tokio runtime,
+/// so this works from synchronous code and from inside any runtime alike,
+/// and returns its errors from either.
 ///
 /// # Errors
 /// [`Error::RecorderAlreadyInstalled`] when a global recorder exists;
 /// [`Error::Exporter`] when the listener cannot bind (address in use, say);
 /// [`Error::Thread`] when the background thread cannot start.
+///
+/// [`export::flush`]: crate::export::flush
 pub fn install_prometheus(config: PrometheusConfig) -> Result<PrometheusExporter, Error> {
     let listen = config.listen;
     let exporter_error = |source| Error::Exporter { listen, source };
@@ -124,51 +132,73 @@ pub fn install_prometheus(config: PrometheusConfig) -> Result<PrometheusExporter
             .map_err(exporter_error)?;
     }
 
-    let handle = match listen {
-        Some(addr) => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(Error::Thread)?;
-            // `build` spawns the upkeep task onto the runtime it runs in.
-            let (recorder, exporter) = {
-                let _entered = runtime.enter();
-                builder
-                    .with_http_listener(addr)
-                    .build()
-                    .map_err(exporter_error)?
-            };
-            let handle = recorder.handle();
-            metrics::set_global_recorder(recorder).map_err(|_| Error::RecorderAlreadyInstalled)?;
-            std::thread::Builder::new()
-                .name("premix-prometheus".into())
-                .spawn(move || runtime.block_on(exporter))
-                .map_err(Error::Thread)?;
-            handle
-        }
-        None => {
-            let recorder = builder.build_recorder();
-            let handle = recorder.handle();
-            metrics::set_global_recorder(recorder).map_err(|_| Error::RecorderAlreadyInstalled)?;
-            let upkeep = handle.clone();
-            std::thread::Builder::new()
-                .name("premix-prometheus-upkeep".into())
-                .spawn(move || {
-                    loop {
-                        std::thread::sleep(config.upkeep_interval);
-                        upkeep.run_upkeep();
-                    }
-                })
-                .map_err(Error::Thread)?;
-            handle
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Thread)?;
+    let started = start(builder, listen, &runtime);
+    let (handle, exporter) = match started {
+        Ok(started) => started,
+        Err(error) => {
+            // Dropping a runtime blocks, which panics inside another
+            // runtime: let it wind down on its own instead.
+            runtime.shutdown_background();
+            return Err(error);
         }
     };
+    let interval = config.upkeep_interval;
+    std::thread::Builder::new()
+        .name("premix-prometheus".into())
+        .spawn(move || {
+            let flushing = async move {
+                let mut ticks = tokio::time::interval(interval);
+                loop {
+                    ticks.tick().await;
+                    crate::export::flush();
+                }
+            };
+            match exporter {
+                Some(serve) => {
+                    runtime.spawn(flushing);
+                    let _ = runtime.block_on(serve);
+                }
+                None => runtime.block_on(flushing),
+            }
+        })
+        .map_err(Error::Thread)?;
 
     for def in CATALOGUE {
         match def.kind {
             MetricKind::Counter => metrics::describe_counter!(def.name, def.help),
             MetricKind::Histogram => metrics::describe_histogram!(def.name, def.help),
+            MetricKind::Gauge => metrics::describe_gauge!(def.name, def.help),
         }
     }
     Ok(PrometheusExporter { handle, listen })
+}
+
+/// Builds the recorder (and the listener, bound now so a taken port is
+/// reported here) and installs it globally.
+fn start(
+    builder: PrometheusBuilder,
+    listen: Option<SocketAddr>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(PrometheusHandle, Option<ExporterFuture>), Error> {
+    let exporter_error = |source| Error::Exporter { listen, source };
+    let (recorder, serve) = match listen {
+        Some(addr) => {
+            // `build` spawns the exporter's upkeep task onto the runtime it
+            // runs in, and binds the listener.
+            let _entered = runtime.enter();
+            let (recorder, serve) = builder
+                .with_http_listener(addr)
+                .build()
+                .map_err(exporter_error)?;
+            (recorder, Some(serve))
+        }
+        None => (builder.build_recorder(), None),
+    };
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder).map_err(|_| Error::RecorderAlreadyInstalled)?;
+    Ok((handle, serve))
 }

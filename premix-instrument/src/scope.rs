@@ -10,50 +10,53 @@
 //! scope" state, so a panic or a dropped future cannot leave anything behind
 //! for the next call to trip over.
 //!
-//! The bookkeeping at the end of a call (registering counters the first time,
-//! emitting metrics) runs outside the measured window and is excluded from
-//! attribution altogether, so it is never charged to this call or to an
-//! enclosing one.
+//! The bookkeeping at the end of a call (a few relaxed atomic adds, and
+//! registering the counters the first time) runs outside the measured window,
+//! and registration is excluded from attribution altogether, so it is never
+//! charged to this call or to an enclosing one.
 
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::alloc::attributable_thread_allocations;
+use crate::callsite::CallSite;
+use crate::clock;
+use crate::outcome::ErrorKind;
+use crate::{OpAllocations, Outcome};
 use futures_core::Stream;
 use std::task::{Context, Poll};
-// The TSC-based clock the exporter also uses: ~6 ns cheaper per read than
-// `std::time::Instant` on this project's machines, and read twice per call.
-use quanta::Instant;
 
-use crate::alloc::{attributable_thread_stats, exclude_from_attribution};
-use crate::callsite::CallSite;
-use crate::{AllocStats, OpAllocations, Outcome};
+const NOTHING: OpAllocations = OpAllocations {
+    allocations: 0,
+    reallocations: 0,
+    bytes: 0,
+};
 
 /// One call in progress: what it has been charged so far, and whether it has
-/// been recorded. Dropped unrecorded, it records itself as cancelled (or as an
-/// error when dropped by a panic).
+/// been recorded. Dropped unrecorded, it records itself as cancelled (or as
+/// an error when dropped by a panic, or when what it yielded was an error).
 #[derive(Debug)]
 struct CallState {
     site: &'static CallSite,
     model: &'static str,
-    started: Option<Instant>,
-    allocations: AllocStats,
+    backend: &'static str,
+    started: Option<u64>,
+    allocations: OpAllocations,
+    /// The first error seen before the end (a stream's failed item).
+    failed: Option<ErrorKind>,
     recorded: bool,
 }
 
 impl CallState {
-    const fn new(site: &'static CallSite, model: &'static str) -> Self {
+    const fn new(site: &'static CallSite, model: &'static str, backend: &'static str) -> Self {
         Self {
             site,
             model,
+            backend,
             started: None,
-            allocations: AllocStats {
-                allocations: 0,
-                reallocations: 0,
-                deallocations: 0,
-                allocated_bytes: 0,
-                deallocated_bytes: 0,
-            },
+            allocations: NOTHING,
+            failed: None,
             recorded: false,
         }
     }
@@ -63,19 +66,19 @@ impl CallState {
             return;
         }
         self.recorded = true;
-        let elapsed = self.started.map(|t| t.elapsed()).unwrap_or_default();
-        let (site, model, allocations) = (self.site, self.model, self.allocations);
-        exclude_from_attribution(|| {
-            site.counters(model)
-                .record(outcome, elapsed, allocations.into());
-        });
+        let elapsed = self.started.map(clock::since).unwrap_or_default();
+        self.site
+            .counters(self.model, self.backend)
+            .record(outcome, elapsed, self.allocations);
     }
 }
 
 impl Drop for CallState {
     fn drop(&mut self) {
         let outcome = if std::thread::panicking() {
-            Outcome::Error
+            Outcome::Error(ErrorKind::Panic)
+        } else if let Some(kind) = self.failed {
+            Outcome::Error(kind)
         } else {
             Outcome::Cancelled
         };
@@ -86,22 +89,22 @@ impl Drop for CallState {
 /// Adds the allocations of one measured window to a call's total when
 /// dropped, so a poll that panics is charged too.
 struct Window<'a> {
-    charge_to: &'a mut AllocStats,
-    before: AllocStats,
+    charge_to: &'a mut OpAllocations,
+    before: OpAllocations,
 }
 
 impl<'a> Window<'a> {
-    fn open(charge_to: &'a mut AllocStats) -> Self {
+    fn open(charge_to: &'a mut OpAllocations) -> Self {
         Self {
             charge_to,
-            before: attributable_thread_stats(),
+            before: attributable_thread_allocations(),
         }
     }
 }
 
 impl Drop for Window<'_> {
     fn drop(&mut self) {
-        *self.charge_to += attributable_thread_stats().since(&self.before);
+        *self.charge_to += attributable_thread_allocations().since(&self.before);
     }
 }
 
@@ -109,11 +112,11 @@ impl Drop for Window<'_> {
 /// window charged to `charge`: the one step every instrumented future and
 /// stream shares.
 fn poll_charged<T>(
-    started: &mut Option<Instant>,
-    charge: &mut AllocStats,
+    started: &mut Option<u64>,
+    charge: &mut OpAllocations,
     poll: impl FnOnce() -> T,
 ) -> T {
-    started.get_or_insert_with(Instant::now);
+    started.get_or_insert_with(clock::now);
     let _window = Window::open(charge);
     poll()
 }
@@ -139,11 +142,17 @@ where
     C: FnOnce(&F::Output) -> Outcome,
 {
     /// Wraps `inner`; `classify` turns its output into an outcome.
-    pub const fn new(site: &'static CallSite, model: &'static str, inner: F, classify: C) -> Self {
+    pub const fn new(
+        site: &'static CallSite,
+        model: &'static str,
+        backend: &'static str,
+        inner: F,
+        classify: C,
+    ) -> Self {
         Self {
             inner,
             classify: Some(classify),
-            call: CallState::new(site, model),
+            call: CallState::new(site, model, backend),
         }
     }
 }
@@ -171,15 +180,21 @@ where
 pin_project! {
     /// A stream whose every `poll_next` is charged to one call of an
     /// operation: the call starts at the first poll and ends when the stream
-    /// does (`ok`, or `error` if any item was judged an error), or is
-    /// `cancelled` when the stream is dropped before its end.
+    /// does (`ok`, or an error if any item was one), or when the stream is
+    /// dropped before its end: `cancelled`, unless it had already yielded an
+    /// error (the usual `while let Some(row) = rows.try_next().await?`), which
+    /// makes the call that error.
+    ///
+    /// `error_kind` says which items are errors, and of what kind.
     ///
     /// ```
-    /// use premix_instrument::{CallSite, InstrumentedStream};
+    /// use premix_instrument::{CallSite, ErrorKind, InstrumentedStream};
     ///
     /// static ROWS: CallSite = CallSite::new("select");
     /// # fn wrap<S: futures_core::Stream<Item = Result<u8, ()>>>(rows: S) -> impl futures_core::Stream<Item = Result<u8, ()>> {
-    /// InstrumentedStream::new(&ROWS, "users", rows, |item: &Result<u8, ()>| item.is_err())
+    /// InstrumentedStream::new(&ROWS, "users", "sqlite", rows, |item: &Result<u8, ()>| {
+    ///     item.as_ref().err().map(|()| ErrorKind::Database)
+    /// })
     /// # }
     /// ```
     #[must_use = "streams do nothing unless polled"]
@@ -187,8 +202,7 @@ pin_project! {
     pub struct InstrumentedStream<S, E> {
         #[pin]
         inner: S,
-        is_error: E,
-        saw_error: bool,
+        error_kind: E,
         call: CallState,
     }
 }
@@ -196,15 +210,20 @@ pin_project! {
 impl<S, E> InstrumentedStream<S, E>
 where
     S: Stream,
-    E: FnMut(&S::Item) -> bool,
+    E: FnMut(&S::Item) -> Option<ErrorKind>,
 {
-    /// Wraps `inner`; `is_error` says which items make the call an error.
-    pub const fn new(site: &'static CallSite, model: &'static str, inner: S, is_error: E) -> Self {
+    /// Wraps `inner`; `error_kind` says which items make the call an error.
+    pub const fn new(
+        site: &'static CallSite,
+        model: &'static str,
+        backend: &'static str,
+        inner: S,
+        error_kind: E,
+    ) -> Self {
         Self {
             inner,
-            is_error,
-            saw_error: false,
-            call: CallState::new(site, model),
+            error_kind,
+            call: CallState::new(site, model, backend),
         }
     }
 }
@@ -212,7 +231,7 @@ where
 impl<S, E> Stream for InstrumentedStream<S, E>
 where
     S: Stream,
-    E: FnMut(&S::Item) -> bool,
+    E: FnMut(&S::Item) -> Option<ErrorKind>,
 {
     type Item = S::Item;
 
@@ -224,13 +243,13 @@ where
             inner.poll_next(cx)
         });
         match &poll {
-            Poll::Ready(Some(item)) => *this.saw_error |= (this.is_error)(item),
+            Poll::Ready(Some(item)) => {
+                if call.failed.is_none() {
+                    call.failed = (this.error_kind)(item);
+                }
+            }
             Poll::Ready(None) => {
-                call.record(if *this.saw_error {
-                    Outcome::Error
-                } else {
-                    Outcome::Ok
-                });
+                call.record(call.failed.map_or(Outcome::Ok, Outcome::Error));
             }
             Poll::Pending => {}
         }
@@ -257,8 +276,8 @@ pin_project! {
     pub struct Measured<F> {
         #[pin]
         inner: F,
-        started: Option<Instant>,
-        allocations: AllocStats,
+        started: Option<u64>,
+        allocations: OpAllocations,
     }
 }
 
@@ -268,13 +287,7 @@ impl<F: Future> Measured<F> {
         Self {
             inner,
             started: None,
-            allocations: AllocStats {
-                allocations: 0,
-                reallocations: 0,
-                deallocations: 0,
-                allocated_bytes: 0,
-                deallocated_bytes: 0,
-            },
+            allocations: NOTHING,
         }
     }
 }
@@ -288,8 +301,8 @@ impl<F: Future> Future for Measured<F> {
         let poll = poll_charged(this.started, this.allocations, || inner.poll(cx));
         poll.map(|output| {
             let cost = Cost {
-                allocations: (*this.allocations).into(),
-                elapsed: this.started.map(|t| t.elapsed()).unwrap_or_default(),
+                allocations: *this.allocations,
+                elapsed: this.started.map(clock::since).unwrap_or_default(),
             };
             (output, cost)
         })
@@ -301,18 +314,18 @@ impl<F: Future> Future for Measured<F> {
 #[derive(Debug)]
 pub struct SyncCall {
     call: CallState,
-    before: AllocStats,
+    before: OpAllocations,
 }
 
 impl SyncCall {
     /// Starts the clock and the measured window.
     #[must_use]
-    pub fn start(site: &'static CallSite, model: &'static str) -> Self {
-        let mut call = CallState::new(site, model);
-        call.started = Some(Instant::now());
+    pub fn start(site: &'static CallSite, model: &'static str, backend: &'static str) -> Self {
+        let mut call = CallState::new(site, model, backend);
+        call.started = Some(clock::now());
         Self {
             call,
-            before: attributable_thread_stats(),
+            before: attributable_thread_allocations(),
         }
     }
 
@@ -323,7 +336,7 @@ impl SyncCall {
     }
 
     fn close_window(&mut self) {
-        self.call.allocations = attributable_thread_stats().since(&self.before);
+        self.call.allocations = attributable_thread_allocations().since(&self.before);
     }
 }
 

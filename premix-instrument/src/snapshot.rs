@@ -1,4 +1,4 @@
-//! The in-process snapshot: every counter, per (op, model), without
+//! The in-process snapshot: every counter, per (op, model, backend), without
 //! Prometheus.
 //!
 //! Tests assert on it, benches print it, the terminal report renders it.
@@ -11,28 +11,38 @@ use std::time::Duration;
 
 use crate::cache::{SqlCacheStats, StmtCacheStats};
 use crate::callsite::registered;
-use crate::latency::Latency;
+use crate::histogram::Latency;
 use crate::locality::{self, EagerStats};
+use crate::outcome::ErrorKind;
+use crate::pool::{self, PoolStats};
 use crate::{OpAllocations, Outcome};
 
-/// Everything counted for one (op, model).
+/// Everything counted for one (op, model, backend), or for one (op, model)
+/// over every backend (see [`Snapshot::expect`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OpStats {
     /// The `op` label.
     pub op: &'static str,
     /// The `model` label.
     pub model: &'static str,
-    /// Calls that completed and did not return `Err`.
+    /// The `backend` label; empty when the stats add up several backends.
+    pub backend: &'static str,
+    /// Calls that completed and did not fail.
     pub ok: u64,
-    /// Calls that returned `Err` or panicked.
+    /// Calls that failed, whatever the kind.
     pub errors: u64,
+    /// Failed calls by kind, in [`ErrorKind::ALL`] order.
+    pub errors_by_kind: [u64; ErrorKind::ALL.len()],
     /// Calls whose future was dropped before completing.
     pub cancelled: u64,
     /// Allocations charged to the operation (see the crate docs on
     /// attribution).
     pub allocations: OpAllocations,
-    /// Latency distribution, first poll to completion.
+    /// Latency distribution, first poll to completion, waiting for a
+    /// connection included.
     pub latency: Latency,
+    /// Time spent waiting for a pooled connection, one sample per wait.
+    pub pool_wait: Latency,
     /// Prepared-statement cache lookups.
     pub stmt_cache: StmtCacheStats,
     /// SQL-text cache lookups.
@@ -46,14 +56,21 @@ impl OpStats {
         self.ok + self.errors + self.cancelled
     }
 
-    /// Calls with the given outcome.
+    /// Calls with the given outcome (errors of that kind only, for an
+    /// error).
     #[must_use]
     pub const fn calls_with(&self, outcome: Outcome) -> u64 {
         match outcome {
             Outcome::Ok => self.ok,
-            Outcome::Error => self.errors,
+            Outcome::Error(kind) => self.errors_by_kind[kind.index()],
             Outcome::Cancelled => self.cancelled,
         }
+    }
+
+    /// Failed calls of one kind.
+    #[must_use]
+    pub const fn errors_of(&self, kind: ErrorKind) -> u64 {
+        self.errors_by_kind[kind.index()]
     }
 
     /// Heap blocks (allocations plus reallocations) per call; `None` before
@@ -141,19 +158,59 @@ impl OpStats {
         self
     }
 
+    /// Asserts the number of failed calls of one kind.
+    ///
+    /// # Panics
+    /// When it differs, with every kind counted in the message.
+    #[track_caller]
+    pub fn assert_errors(&self, kind: ErrorKind, expected: u64) -> &Self {
+        let counted = self.errors_of(kind);
+        assert!(
+            counted == expected,
+            "premix-instrument: {}: expected {expected} errors of kind `{}`, counted {counted} \
+             (ok {}, cancelled {}, errors by kind: {})",
+            self.describe(),
+            kind.as_label(),
+            self.ok,
+            self.cancelled,
+            self.describe_errors(),
+        );
+        self
+    }
+
+    fn describe_errors(&self) -> String {
+        let listed: Vec<String> = ErrorKind::ALL
+            .iter()
+            .filter(|k| self.errors_of(**k) > 0)
+            .map(|k| format!("{} {}", k.as_label(), self.errors_of(*k)))
+            .collect();
+        if listed.is_empty() {
+            "none".to_owned()
+        } else {
+            listed.join(", ")
+        }
+    }
+
     fn describe(&self) -> String {
-        format!("op `{}` on model `{}`", self.op, self.model)
+        if self.backend.is_empty() {
+            format!("op `{}` on model `{}`", self.op, self.model)
+        } else {
+            format!(
+                "op `{}` on model `{}` ({})",
+                self.op, self.model, self.backend
+            )
+        }
     }
 }
 
 /// The cache efficiency score: statement-cache and SQL-cache hit ratios per
-/// (op, model) and overall, over whatever window the snapshot covers (take
+/// (op, model, backend) and overall, over whatever window the snapshot covers (take
 /// it from [`Snapshot::since`] for a window). The Prometheus recording rules
-/// use the same definitions: hits / (hits + misses + ambiguous) for
-/// statements, hits / (hits + misses) for SQL text.
+/// use the same definitions: hits / (hits + misses + ambiguous +
+/// disagreement) for statements, hits / (hits + misses) for SQL text.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CacheScore {
-    /// One entry per (op, model) with any cache lookup.
+    /// One entry per (op, model, backend) with any cache lookup.
     pub ops: Vec<OpCacheScore>,
     /// Statement-cache hit ratio over every op.
     pub stmt_hit_ratio: Option<f64>,
@@ -161,24 +218,27 @@ pub struct CacheScore {
     pub sql_hit_ratio: Option<f64>,
 }
 
-/// The cache score of one (op, model).
+/// The cache score of one (op, model, backend).
 #[derive(Clone, Debug, PartialEq)]
 pub struct OpCacheScore {
     /// The `op` label.
     pub op: &'static str,
     /// The `model` label.
     pub model: &'static str,
+    /// The `backend` label.
+    pub backend: &'static str,
     /// Statement-cache hit ratio, if there were prepared lookups.
     pub stmt_hit_ratio: Option<f64>,
     /// SQL-cache hit ratio, if there were lookups.
     pub sql_hit_ratio: Option<f64>,
 }
 
-/// A reading of every (op, model) counted so far.
+/// A reading of every (op, model, backend) counted so far.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
     ops: Vec<OpStats>,
     eager: Vec<EagerStats>,
+    pools: Vec<PoolStats>,
 }
 
 impl Snapshot {
@@ -188,34 +248,38 @@ impl Snapshot {
     pub fn take() -> Self {
         let mut ops: Vec<OpStats> = Vec::new();
         for counters in registered() {
+            let latency = counters.latency.snapshot();
+            let [ok, errors, cancelled] = counters.calls(&latency);
             let reading = OpStats {
                 op: counters.op,
                 model: counters.model,
-                ok: counters.calls(Outcome::Ok),
-                errors: counters.calls(Outcome::Error),
-                cancelled: counters.calls(Outcome::Cancelled),
+                backend: counters.backend,
+                ok,
+                errors,
+                errors_by_kind: counters.errors(),
+                cancelled,
                 allocations: counters.allocations(),
-                latency: counters.latency.snapshot(),
+                latency,
+                pool_wait: counters.pool_wait.snapshot(),
                 stmt_cache: counters.cache.stmt(),
                 sql_cache: counters.cache.sql(),
             };
-            // Several call sites may share one (op, model); merge them.
-            match ops
-                .iter_mut()
-                .find(|s| s.op == reading.op && s.model == reading.model)
-            {
+            // Several call sites may share one (op, model, backend); merge
+            // them.
+            match ops.iter_mut().find(|s| s.key() == reading.key()) {
                 Some(existing) => existing.merge(&reading),
                 None => ops.push(reading),
             }
         }
-        ops.sort_by(|a, b| (a.op, a.model).cmp(&(b.op, b.model)));
+        ops.sort_by(|a, b| a.key().cmp(&b.key()));
         Self {
             ops,
             eager: locality::snapshot(),
+            pools: pool::readings(),
         }
     }
 
-    /// Every (op, model), sorted by op then model.
+    /// Every (op, model, backend), sorted by op, model, then backend.
     #[must_use]
     pub fn ops(&self) -> &[OpStats] {
         &self.ops
@@ -225,6 +289,12 @@ impl Snapshot {
     #[must_use]
     pub fn eager(&self) -> &[EagerStats] {
         &self.eager
+    }
+
+    /// The latest reading of every pool the ORM reported.
+    #[must_use]
+    pub fn pools(&self) -> &[PoolStats] {
+        &self.pools
     }
 
     /// The eager loads of one (model, relation, strategy), if any.
@@ -240,26 +310,56 @@ impl Snapshot {
             .find(|e| e.model == model && e.relation == relation && e.strategy == strategy)
     }
 
-    /// The stats of one (op, model), if it was ever called.
+    /// The stats of one (op, model, backend), if it was ever called.
     #[must_use]
-    pub fn get(&self, op: &str, model: &str) -> Option<&OpStats> {
-        self.ops.iter().find(|s| s.op == op && s.model == model)
+    pub fn get_on(&self, op: &str, model: &str, backend: &str) -> Option<&OpStats> {
+        self.ops
+            .iter()
+            .find(|s| s.op == op && s.model == model && s.backend == backend)
     }
 
-    /// The stats of one (op, model).
+    /// The stats of one (op, model) added up over every backend, if it was
+    /// ever called.
+    #[must_use]
+    pub fn get(&self, op: &str, model: &str) -> Option<OpStats> {
+        let mut found = self.ops.iter().filter(|s| s.op == op && s.model == model);
+        let mut total = found.next()?.clone();
+        for more in found {
+            total.merge(more);
+            total.backend = "";
+        }
+        Some(total)
+    }
+
+    /// The stats of one (op, model), added up over every backend.
     ///
     /// # Panics
     /// When it was never called, listing what was.
     #[track_caller]
     #[must_use]
-    pub fn expect(&self, op: &str, model: &str) -> &OpStats {
-        self.get(op, model).unwrap_or_else(|| {
-            let mut known = String::new();
-            for s in &self.ops {
-                let _ = write!(known, " {}/{}", s.op, s.model);
-            }
-            panic!("premix-instrument: no calls of op `{op}` on model `{model}`; counted:{known}")
-        })
+    pub fn expect(&self, op: &str, model: &str) -> OpStats {
+        self.get(op, model)
+            .unwrap_or_else(|| self.missing(&format!("op `{op}` on model `{model}`")))
+    }
+
+    /// The stats of one (op, model, backend).
+    ///
+    /// # Panics
+    /// When it was never called, listing what was.
+    #[track_caller]
+    #[must_use]
+    pub fn expect_on(&self, op: &str, model: &str, backend: &str) -> &OpStats {
+        self.get_on(op, model, backend)
+            .unwrap_or_else(|| self.missing(&format!("op `{op}` on model `{model}` ({backend})")))
+    }
+
+    #[track_caller]
+    fn missing(&self, what: &str) -> ! {
+        let mut known = String::new();
+        for s in &self.ops {
+            let _ = write!(known, " {}/{}/{}", s.op, s.model, s.backend);
+        }
+        panic!("premix-instrument: no calls of {what}; counted:{known}")
     }
 
     /// The cache efficiency score of this snapshot.
@@ -277,6 +377,7 @@ impl Snapshot {
                 OpCacheScore {
                     op: s.op,
                     model: s.model,
+                    backend: s.backend,
                     stmt_hit_ratio: s.stmt_cache.hit_ratio(),
                     sql_hit_ratio: s.sql_cache.hit_ratio(),
                 }
@@ -290,17 +391,22 @@ impl Snapshot {
     }
 
     /// What happened after `earlier` was taken. Ops with no new calls are
-    /// left out.
+    /// left out; pools keep their latest reading.
     #[must_use]
     pub fn since(&self, earlier: &Self) -> Self {
         let ops = self
             .ops
             .iter()
-            .map(|now| match earlier.get(now.op, now.model) {
+            .map(|now| match earlier.get_on(now.op, now.model, now.backend) {
                 Some(then) => now.since(then),
                 None => now.clone(),
             })
-            .filter(|s| s.calls() > 0 || s.stmt_cache.lookups() > 0 || s.sql_cache.lookups() > 0)
+            .filter(|s| {
+                s.calls() > 0
+                    || s.stmt_cache.lookups() > 0
+                    || s.stmt_cache.unprepared > 0
+                    || s.sql_cache.lookups() > 0
+            })
             .collect();
         let eager = self
             .eager
@@ -312,30 +418,49 @@ impl Snapshot {
             })
             .filter(|e| e.loads() > 0)
             .collect();
-        Self { ops, eager }
+        Self {
+            ops,
+            eager,
+            pools: self.pools.clone(),
+        }
     }
 }
 
 impl OpStats {
+    fn key(&self) -> (&'static str, &'static str, &'static str) {
+        (self.op, self.model, self.backend)
+    }
+
     fn merge(&mut self, other: &Self) {
         self.ok += other.ok;
         self.errors += other.errors;
+        for (mine, theirs) in self.errors_by_kind.iter_mut().zip(other.errors_by_kind) {
+            *mine += theirs;
+        }
         self.cancelled += other.cancelled;
         self.allocations += other.allocations;
         self.latency.merge(&other.latency);
+        self.pool_wait.merge(&other.pool_wait);
         self.stmt_cache.merge(&other.stmt_cache);
         self.sql_cache.merge(&other.sql_cache);
     }
 
     fn since(&self, earlier: &Self) -> Self {
+        let mut errors_by_kind = self.errors_by_kind;
+        for (now, then) in errors_by_kind.iter_mut().zip(earlier.errors_by_kind) {
+            *now = now.saturating_sub(then);
+        }
         Self {
             op: self.op,
             model: self.model,
+            backend: self.backend,
             ok: self.ok.saturating_sub(earlier.ok),
             errors: self.errors.saturating_sub(earlier.errors),
+            errors_by_kind,
             cancelled: self.cancelled.saturating_sub(earlier.cancelled),
             allocations: self.allocations.since(&earlier.allocations),
             latency: self.latency.since(&earlier.latency),
+            pool_wait: self.pool_wait.since(&earlier.pool_wait),
             stmt_cache: self.stmt_cache.since(&earlier.stmt_cache),
             sql_cache: self.sql_cache.since(&earlier.sql_cache),
         }

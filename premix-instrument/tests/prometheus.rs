@@ -79,16 +79,28 @@ fn exporter_serves_every_op_metric_with_bucketed_histograms() {
     println!("process-wide blocks per instrumented call: {per_call:.4} ({allocated:?})");
     assert!(per_call <= 0.1, "{per_call} blocks per call: {allocated:?}");
 
-    let response = scrape(addr);
+    // The background flush hands the counts to the exporter within its
+    // interval (a second): scrape until they are there.
+    let ok_calls =
+        r#"premix_op_calls_total{op="find_by_id",model="users",backend="none",outcome="ok"} 2"#;
+    let mut response = scrape(addr);
+    for _ in 0..50 {
+        if response.contains(ok_calls) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        response = scrape(addr);
+    }
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     let expected = [
-        r#"premix_op_calls_total{op="find_by_id",model="users",outcome="ok"} 2"#,
-        r#"premix_op_calls_total{op="find_by_id",model="users",outcome="error"} 1"#,
-        r#"premix_op_calls_total{op="find_by_id",model="users",outcome="cancelled"} 0"#,
-        r#"premix_op_duration_seconds_bucket{op="find_by_id",model="users",le="0.00001"}"#,
-        r#"premix_op_duration_seconds_count{op="find_by_id",model="users"} 3"#,
-        r#"premix_op_allocations_total{op="find_by_id",model="users"} 1"#,
-        r#"premix_op_allocated_bytes_total{op="find_by_id",model="users"} 12"#,
+        ok_calls,
+        r#"premix_op_calls_total{op="find_by_id",model="users",backend="none",outcome="error"} 1"#,
+        r#"premix_op_calls_total{op="find_by_id",model="users",backend="none",outcome="cancelled"} 0"#,
+        r#"premix_op_errors_total{op="find_by_id",model="users",backend="none",kind="other"} 1"#,
+        r#"premix_op_duration_seconds_bucket{op="find_by_id",model="users",backend="none",le="0.00001"} 3"#,
+        r#"premix_op_duration_seconds_count{op="find_by_id",model="users",backend="none"} 3"#,
+        r#"premix_op_allocations_total{op="find_by_id",model="users",backend="none"} 1"#,
+        r#"premix_op_allocated_bytes_total{op="find_by_id",model="users",backend="none"} 12"#,
         "# TYPE premix_op_duration_seconds histogram",
         "# HELP premix_op_calls_total Calls of an instrumented ORM operation",
     ];

@@ -254,46 +254,39 @@ fn drain<S: futures_core::Stream + Unpin>(stream: &mut S, items: usize) -> usize
 
 #[test]
 fn streams_are_one_call_each_with_their_outcome() {
-    use premix_instrument::{CallSite, InstrumentedStream};
+    use premix_instrument::{CallSite, ErrorKind, InstrumentedStream};
     static ROWS: CallSite = CallSite::new("rows");
-    let is_error = |item: &Result<Box<u32>, ()>| item.is_err();
+    let error_kind =
+        |item: &Result<Box<u32>, ()>| item.as_ref().err().map(|()| ErrorKind::Database);
+    let stream = |left, then_error| {
+        InstrumentedStream::new(
+            &ROWS,
+            "scope_stream",
+            "sqlite",
+            Boxes { left, then_error },
+            error_kind,
+        )
+    };
     let before = Snapshot::take();
 
-    let mut ok = InstrumentedStream::new(
-        &ROWS,
-        "scope_stream",
-        Boxes {
-            left: 3,
-            then_error: false,
-        },
-        is_error,
-    );
+    let mut ok = stream(3, false);
     assert_eq!(drain(&mut ok, usize::MAX), 3);
-    let mut failing = InstrumentedStream::new(
-        &ROWS,
-        "scope_stream",
-        Boxes {
-            left: 1,
-            then_error: true,
-        },
-        is_error,
-    );
+    let mut failing = stream(1, true);
     assert_eq!(drain(&mut failing, usize::MAX), 2);
-    let mut abandoned = InstrumentedStream::new(
-        &ROWS,
-        "scope_stream",
-        Boxes {
-            left: 5,
-            then_error: false,
-        },
-        is_error,
-    );
+    let mut abandoned = stream(5, false);
     assert_eq!(drain(&mut abandoned, 2), 2);
     drop(abandoned);
+    // The `try_next()?` pattern: the error is the last item read, then the
+    // stream is dropped before its end. That call failed; it was not
+    // cancelled.
+    let mut failed_then_dropped = stream(1, true);
+    assert_eq!(drain(&mut failed_then_dropped, 2), 2);
+    drop(failed_then_dropped);
 
     let stats = Snapshot::take().since(&before);
-    let op = stats.expect("rows", "scope_stream");
-    assert_eq!((op.ok, op.errors, op.cancelled), (1, 1, 1));
-    // One box per Ok item polled: 3 + 1 + 2.
-    op.assert_blocks(6);
+    let op = stats.expect_on("rows", "scope_stream", "sqlite");
+    assert_eq!((op.ok, op.errors, op.cancelled), (1, 2, 1));
+    op.assert_errors(ErrorKind::Database, 2);
+    // One box per Ok item polled: 3 + 1 + 2 + 1.
+    op.assert_blocks(7);
 }

@@ -39,6 +39,15 @@ impl Backend {
             Self::Postgres => "postgres",
         }
     }
+
+    /// The `backend` label of its metrics: `sqlite` or `postgresql`.
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgresql",
+        }
+    }
 }
 
 /// A database the ORM can run on. Implemented for `sqlx::Sqlite` and
@@ -49,6 +58,12 @@ pub trait SqlDialect: Database + sqlx::database::HasStatementCache {
 
     /// The most bind parameters one statement may carry.
     const MAX_BIND_PARAMS: usize;
+
+    /// Whether the driver updates a connection's statement-cache size only
+    /// after it has sent a statement's rows (SQLite's worker thread does), so
+    /// that the size is settled once the rows are read to their end, and not
+    /// when a single-row fetch returns.
+    const CACHE_SIZE_SETTLES_AFTER_ROWS: bool;
 
     /// Appends the placeholder for the `index`-th parameter (1-based).
     fn push_placeholder(sql: &mut String, index: usize);
@@ -64,6 +79,9 @@ pub trait SqlDialect: Database + sqlx::database::HasStatementCache {
 
     /// Rows changed by a statement.
     fn rows_affected(result: &Self::QueryResult) -> u64;
+
+    /// Whether a query will be prepared and cached on its connection.
+    fn is_persistent(query: &DbQuery<'_, Self>) -> bool;
 
     /// Runs a statement.
     fn execute<'c, 'q: 'c>(
@@ -83,13 +101,13 @@ pub trait SqlDialect: Database + sqlx::database::HasStatementCache {
         query: DbQuery<'q, Self>,
     ) -> BoxStream<'c, Result<Self::Row, sqlx::Error>>;
 
-    /// Waits until the connection's statement-cache size reflects every
-    /// statement it has run. SQLite's driver updates it on its worker thread
-    /// after sending the rows, so this is a round trip there; on PostgreSQL
-    /// the size is exact as soon as a query completes.
-    fn settle_statement_cache<'c>(
+    /// The database's own identity for the connection (SQLite's handle,
+    /// PostgreSQL's backend process id): one round trip, that fails on a dead
+    /// connection. Used by pools built for exact statement accounting.
+    #[cfg(feature = "instrument")]
+    fn identify_connection<'c>(
         conn: &'c mut Self::Connection,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c;
+    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'c;
 
     /// Streams a query's rows from a pool (a connection is held for the
     /// stream's lifetime).
@@ -131,6 +149,10 @@ macro_rules! concrete_execution {
             query.fetch(pool)
         }
 
+        fn is_persistent(query: &DbQuery<'_, $db>) -> bool {
+            sqlx::Execute::persistent(query)
+        }
+
         fn bind_value<'q>(query: DbQuery<'q, $db>, value: BindValue) -> DbQuery<'q, $db> {
             match value {
                 BindValue::Null => query.bind(None::<i64>),
@@ -149,6 +171,7 @@ impl SqlDialect for sqlx::Sqlite {
     const BACKEND: Backend = Backend::Sqlite;
     // SQLITE_MAX_VARIABLE_NUMBER's default since SQLite 3.32.
     const MAX_BIND_PARAMS: usize = 32_766;
+    const CACHE_SIZE_SETTLES_AFTER_ROWS: bool = true;
 
     fn push_placeholder(sql: &mut String, _index: usize) {
         sql.push('?');
@@ -175,10 +198,10 @@ impl SqlDialect for sqlx::Sqlite {
         result.rows_affected()
     }
 
-    fn settle_statement_cache<'c>(
-        conn: &'c mut sqlx::SqliteConnection,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c {
-        sqlx::Connection::ping(conn)
+    #[cfg(feature = "instrument")]
+    async fn identify_connection(conn: &mut sqlx::SqliteConnection) -> Result<u64, sqlx::Error> {
+        let mut handle = conn.lock_handle().await?;
+        Ok(handle.as_raw_handle().addr().get() as u64)
     }
 
     concrete_execution!(sqlx::Sqlite);
@@ -188,6 +211,7 @@ impl SqlDialect for sqlx::Sqlite {
 impl SqlDialect for sqlx::Postgres {
     const BACKEND: Backend = Backend::Postgres;
     const MAX_BIND_PARAMS: usize = 65_535;
+    const CACHE_SIZE_SETTLES_AFTER_ROWS: bool = false;
 
     fn push_placeholder(sql: &mut String, index: usize) {
         use std::fmt::Write as _;
@@ -220,10 +244,13 @@ impl SqlDialect for sqlx::Postgres {
         result.rows_affected()
     }
 
-    fn settle_statement_cache<'c>(
-        _conn: &'c mut sqlx::PgConnection,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c {
-        std::future::ready(Ok(()))
+    #[cfg(feature = "instrument")]
+    async fn identify_connection(conn: &mut sqlx::PgConnection) -> Result<u64, sqlx::Error> {
+        // The simple protocol: nothing is prepared, the statement cache
+        // being watched is left as it was.
+        let row = sqlx::Executor::fetch_one(conn, sqlx::raw_sql("SELECT pg_backend_pid()")).await?;
+        let pid: i32 = sqlx::Row::try_get(&row, 0)?;
+        Ok(u64::from(pid.unsigned_abs()))
     }
 
     concrete_execution!(sqlx::Postgres);

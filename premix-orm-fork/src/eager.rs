@@ -11,11 +11,12 @@
 
 use std::collections::HashMap;
 
-use futures_util::TryStreamExt;
 use smallvec::smallvec;
 
 use crate::dialect::SqlDialect;
+use crate::executor::Conn;
 use crate::model::Model;
+use crate::observe;
 use crate::sql::{self, FilterOp, FilterShape, Shape, Statement, padded_arity};
 use crate::value::BindValue;
 
@@ -115,12 +116,12 @@ impl ParentIndex {
     }
 }
 
-/// Loads `relation` into every parent; returns the number of child queries
-/// it ran.
+/// Loads `relation` into every parent, on the connection the parents were
+/// selected on; returns the number of child queries it ran.
 pub(crate) async fn load<DB: SqlDialect, P: Model<DB>>(
     parents: &mut [P],
     relation: &str,
-    conn: &mut DB::Connection,
+    conn: &mut Conn<'_, DB>,
     options: EagerOptions,
 ) -> Result<u64, sqlx::Error> {
     P::__load_relation(parents, relation, conn, options)
@@ -138,11 +139,16 @@ pub(crate) async fn load<DB: SqlDialect, P: Model<DB>>(
 /// by derived code; returns the number of child queries run.
 #[cfg_attr(
     feature = "instrument",
-    premix_instrument::instrument(op = "eager_load", model = <P as Model<DB>>::__meta().table)
+    premix_instrument::instrument(
+        site = observe::EAGER_LOAD,
+        model = <P as Model<DB>>::__meta().table,
+        backend = DB::BACKEND.label(),
+        outcome = observe::outcome,
+    )
 )]
 pub async fn load_has_many<DB, P, C>(
     parents: &mut [P],
-    conn: &mut DB::Connection,
+    conn: &mut Conn<'_, DB>,
     relation: &'static str,
     foreign_key: &'static str,
     slot: fn(&mut P) -> &mut Option<Vec<C>>,
@@ -153,6 +159,7 @@ where
     P: Model<DB>,
     C: Model<DB>,
 {
+    let op = observe::op::<DB>(&observe::EAGER_LOAD, P::__meta().table);
     let child_meta = C::__meta();
     let fk_column = child_meta
         .column_index(foreign_key)
@@ -188,12 +195,11 @@ where
                 offset: false,
                 include_deleted: false,
             };
-            let (text, _lookup) = child_meta
+            let (sql, lookup) = child_meta
                 .sql
                 .shape(&shape, || sql::shaped::<DB>(child_meta, &shape));
-            #[cfg(feature = "instrument")]
-            crate::observe::sql_lookup(&crate::observe::EAGER_LOAD, P::__meta().table, _lookup);
-            let mut query = sqlx::query(text);
+            op.sql(lookup);
+            let mut query = sqlx::query(sql.text());
             for &(id, _) in chunk {
                 query = DB::bind_value(query, BindValue::Int(id));
             }
@@ -202,20 +208,19 @@ where
                 query = DB::bind_value(query, BindValue::Int(last));
             }
             queries += 1;
-            let mut rows = DB::fetch(&mut *conn, query);
-            while let Some(row) = rows.try_next().await? {
+            conn.for_each_row(op, sql.id(), query, |row| {
                 let child = C::__decode(&row)?;
-                let Some(parent) = child
+                if let Some(parent) = child
                     .__foreign_key(foreign_key)
                     .and_then(|fk| index.find(fk))
-                else {
-                    continue;
-                };
-                if let Some(children) = slot(&mut parents[parent]) {
+                    && let Some(children) = slot(&mut parents[parent])
+                {
                     children.push(child);
                     children_found += 1;
                 }
-            }
+                Ok(())
+            })
+            .await?;
         }
         Ok::<_, sqlx::Error>((queries, children_found))
     };
@@ -235,7 +240,13 @@ where
             children,
             cost,
         };
-        crate::observe::EAGER.record(P::__meta().table, relation, strategy, load);
+        observe::EAGER.record(
+            P::__meta().table,
+            DB::BACKEND.label(),
+            relation,
+            strategy,
+            load,
+        );
         (queries, children)
     };
     // Both feed only the locality counters.

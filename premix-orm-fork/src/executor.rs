@@ -1,16 +1,21 @@
 //! Where a query runs: a pool, a pooled connection, a transaction or a plain
 //! connection, behind one type.
 //!
-//! Every operation runs on one explicitly held connection: a pool is asked
-//! for one connection per operation (what sqlx does internally too), and a
-//! borrowed connection or transaction is used as it is. Holding the
-//! connection is what lets the instrumentation see which connection's
-//! statement cache a query used.
+//! Every operation runs on one explicitly held connection ([`Conn`]): a pool
+//! is asked for one connection per operation (what sqlx does internally
+//! too), and a borrowed connection or transaction is used as it is. Holding
+//! the connection is what lets the instrumentation see which connection's
+//! statement cache a query used, and taking it inside the operation is what
+//! makes the wait for it part of the operation.
 
 use std::ops::{Deref, DerefMut};
 
+use futures_util::TryStreamExt;
 use sqlx::pool::PoolConnection;
 use sqlx::{Database, Pool, Transaction};
+
+use crate::dialect::{DbQuery, SqlDialect};
+use crate::observe::{self, Op, StmtId, Tracked};
 
 /// A pool or a borrowed connection. Built through [`IntoExecutor`].
 #[derive(Debug)]
@@ -88,16 +93,6 @@ pub(crate) enum Held<'a, DB: Database> {
     Borrowed(&'a mut DB::Connection),
 }
 
-impl<'a, DB: Database> Executor<'a, DB> {
-    /// The connection to run on.
-    pub(crate) async fn acquire(self) -> Result<Held<'a, DB>, sqlx::Error> {
-        Ok(match self {
-            Self::Pool(pool) => Held::Pooled(pool.acquire().await?),
-            Self::Conn(conn) => Held::Borrowed(conn),
-        })
-    }
-}
-
 impl<DB: Database> Deref for Held<'_, DB> {
     type Target = DB::Connection;
 
@@ -115,5 +110,130 @@ impl<DB: Database> DerefMut for Held<'_, DB> {
             Self::Pooled(conn) => conn,
             Self::Borrowed(conn) => conn,
         }
+    }
+}
+
+impl<'a, DB: SqlDialect> Executor<'a, DB> {
+    /// The same executor for one more operation, leaving this one usable.
+    pub(crate) fn reborrow(&mut self) -> Executor<'_, DB> {
+        match self {
+            Self::Pool(pool) => Executor::Pool(pool),
+            Self::Conn(conn) => Executor::Conn(&mut **conn),
+        }
+    }
+
+    /// The connection operation `op` runs on: taken from the pool (the wait
+    /// is part of the operation, and counted as such) or borrowed.
+    pub(crate) async fn acquire(self, op: Op) -> Result<Conn<'a, DB>, sqlx::Error> {
+        Ok(match self {
+            Self::Pool(pool) => {
+                let (conn, tracked) = observe::acquire(pool, op).await?;
+                Conn {
+                    held: Held::Pooled(conn),
+                    tracked,
+                }
+            }
+            Self::Conn(conn) => Conn {
+                held: Held::Borrowed(conn),
+                tracked: Tracked::unidentified(),
+            },
+        })
+    }
+}
+
+/// A held connection and what the instrumentation knows about it. Every
+/// statement an operation runs goes through one of its methods, which count
+/// the statement's cache lookup around it (nothing, with `instrument` off).
+/// Public only for derived code (eager loading); not public API.
+#[doc(hidden)]
+#[allow(missing_debug_implementations)]
+pub struct Conn<'a, DB: Database> {
+    held: Held<'a, DB>,
+    tracked: Tracked,
+}
+
+impl<DB: SqlDialect> Conn<'_, DB> {
+    /// Runs a statement for its result.
+    pub(crate) async fn execute(
+        &mut self,
+        op: Op,
+        id: StmtId,
+        query: DbQuery<'_, DB>,
+    ) -> Result<DB::QueryResult, sqlx::Error> {
+        let watch = self
+            .tracked
+            .before::<DB>(&self.held, id, DB::is_persistent(&query));
+        let result = DB::execute(&mut self.held, query).await;
+        self.tracked
+            .after::<DB>(op, watch, &self.held, result.as_ref().err());
+        result
+    }
+
+    /// Runs a query for at most one row.
+    pub(crate) async fn fetch_optional(
+        &mut self,
+        op: Op,
+        id: StmtId,
+        query: DbQuery<'_, DB>,
+    ) -> Result<Option<DB::Row>, sqlx::Error> {
+        let watch = self
+            .tracked
+            .before::<DB>(&self.held, id, DB::is_persistent(&query));
+        let result = if watch.needs_settled_size() {
+            // Read to its end: the cache size is settled only then.
+            let mut rows = DB::fetch(&mut self.held, query);
+            let mut first = None;
+            loop {
+                match rows.try_next().await {
+                    Ok(Some(row)) => first = first.or(Some(row)),
+                    Ok(None) => break Ok(first),
+                    Err(error) => break Err(error),
+                }
+            }
+        } else {
+            DB::fetch_optional(&mut self.held, query).await
+        };
+        self.tracked
+            .after::<DB>(op, watch, &self.held, result.as_ref().err());
+        result
+    }
+
+    /// Runs a query and hands each row to `each` as it arrives; stops at the
+    /// first error, from the database or from `each`.
+    pub(crate) async fn for_each_row(
+        &mut self,
+        op: Op,
+        id: StmtId,
+        query: DbQuery<'_, DB>,
+        mut each: impl FnMut(DB::Row) -> Result<(), sqlx::Error>,
+    ) -> Result<(), sqlx::Error> {
+        let watch = self
+            .tracked
+            .before::<DB>(&self.held, id, DB::is_persistent(&query));
+        let result = {
+            let mut rows = DB::fetch(&mut self.held, query);
+            let mut outcome = Ok(());
+            while let Some(row) = match rows.try_next().await {
+                Ok(row) => row,
+                Err(error) => {
+                    outcome = Err(error);
+                    None
+                }
+            } {
+                if let Err(error) = each(row) {
+                    outcome = Err(error);
+                    if watch.needs_settled_size() {
+                        // The rest is read only so that the cache size after
+                        // the statement means something.
+                        while let Ok(Some(_)) = rows.try_next().await {}
+                    }
+                    break;
+                }
+            }
+            outcome
+        };
+        self.tracked
+            .after::<DB>(op, watch, &self.held, result.as_ref().err());
+        result
     }
 }

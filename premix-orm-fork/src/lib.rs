@@ -68,9 +68,9 @@ mod eager;
 mod executor;
 mod meta;
 mod model;
-#[cfg(feature = "instrument")]
 mod observe;
 mod ops;
+mod pool;
 mod query;
 mod schema;
 mod sql;
@@ -80,11 +80,12 @@ mod value;
 pub use dialect::{Backend, DbQuery, SqlDialect};
 pub use eager::{DEFAULT_VEC_GROUPING_MAX_PARENTS, EagerOptions, Grouping};
 pub use executor::{Executor, IntoExecutor};
-pub use meta::{BelongsToMeta, ColumnMeta, ColumnType, ModelMeta, SqlCache, SqlLookup};
+pub use meta::{BelongsToMeta, CachedSql, ColumnMeta, ColumnType, ModelMeta, SqlCache, SqlLookup};
 pub use model::{Model, ModelHooks, ModelValidation, Relation, UpdateResult, ValidationError};
 #[cfg(feature = "instrument")]
 #[cfg_attr(docsrs, doc(cfg(feature = "instrument")))]
 pub use observe::set_statement_cache_capacity;
+pub use pool::StatementCache;
 pub use premix_orm_fork_macros::{Model, premix_query};
 pub use query::{Include, QueryBuilder};
 pub use schema::Premix;
@@ -104,5 +105,6 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::eager::{ParentIndex, load_has_many};
+    pub use crate::executor::Conn;
     pub use crate::static_query::{NOT_BUILT, PremixQuery, QueryOp, QuerySpec, StaticQuery};
 }

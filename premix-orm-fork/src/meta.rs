@@ -10,6 +10,7 @@ use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::sync::{OnceLock, PoisonError, RwLock};
 
 use crate::dialect::{Backend, SqlDialect};
+use crate::observe::StmtId;
 use crate::sql::{FixedSql, Shape};
 
 /// The SQL type family of a column, from its Rust type.
@@ -106,7 +107,36 @@ pub enum SqlLookup {
     Miss,
 }
 
-type ShapeMap = HashMap<Shape, &'static str, BuildHasherDefault<DefaultHasher>>;
+/// SQL text built once and kept for the life of the process, with the
+/// identity the instrumentation follows it by in statement caches.
+#[derive(Debug)]
+pub struct CachedSql {
+    text: Box<str>,
+    id: StmtId,
+}
+
+impl CachedSql {
+    /// Keeps `text` for the life of the process. Bounded: see [`SqlCache`].
+    pub(crate) fn leak(text: String) -> &'static Self {
+        let id = StmtId::of(&text);
+        Box::leak(Box::new(Self {
+            text: text.into_boxed_str(),
+            id,
+        }))
+    }
+
+    /// The SQL text.
+    #[must_use]
+    pub fn text(&'static self) -> &'static str {
+        &self.text
+    }
+
+    pub(crate) const fn id(&self) -> StmtId {
+        self.id
+    }
+}
+
+type ShapeMap = HashMap<Shape, &'static CachedSql, BuildHasherDefault<DefaultHasher>>;
 
 /// A model's SQL text: fixed-shape statements (find by id, insert, update,
 /// delete) built once per backend, and builder statements built once per
@@ -115,7 +145,7 @@ type ShapeMap = HashMap<Shape, &'static str, BuildHasherDefault<DefaultHasher>>;
 /// since values are always bound and `IN` lists are padded to powers of two.
 #[derive(Debug)]
 pub struct SqlCache {
-    fixed: [[OnceLock<&'static str>; FixedSql::COUNT]; Backend::COUNT],
+    fixed: [[OnceLock<&'static CachedSql>; FixedSql::COUNT]; Backend::COUNT],
     shapes: RwLock<ShapeMap>,
 }
 
@@ -133,7 +163,7 @@ impl SqlCache {
         &self,
         which: FixedSql,
         build: impl FnOnce() -> String,
-    ) -> (&'static str, SqlLookup) {
+    ) -> (&'static CachedSql, SqlLookup) {
         let slot = &self.fixed[DB::BACKEND as usize][which as usize];
         if let Some(sql) = slot.get() {
             return (sql, SqlLookup::Hit);
@@ -141,7 +171,7 @@ impl SqlCache {
         let mut built_now = false;
         let sql = slot.get_or_init(|| {
             built_now = true;
-            leak(build())
+            CachedSql::leak(build())
         });
         (
             sql,
@@ -157,7 +187,7 @@ impl SqlCache {
         &self,
         shape: &Shape,
         build: impl FnOnce() -> String,
-    ) -> (&'static str, SqlLookup) {
+    ) -> (&'static CachedSql, SqlLookup) {
         if let Some(sql) = self
             .shapes
             .read()
@@ -170,7 +200,7 @@ impl SqlCache {
         if let Some(sql) = shapes.get(shape) {
             return (sql, SqlLookup::Hit);
         }
-        let sql = leak(build());
+        let sql = CachedSql::leak(build());
         shapes.insert(shape.clone(), sql);
         (sql, SqlLookup::Miss)
     }
@@ -189,8 +219,4 @@ impl Default for SqlCache {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn leak(sql: String) -> &'static str {
-    Box::leak(sql.into_boxed_str())
 }

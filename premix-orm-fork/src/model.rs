@@ -15,7 +15,7 @@ use sqlx::Pool;
 
 use crate::dialect::{DbQuery, SqlDialect};
 use crate::eager::EagerOptions;
-use crate::executor::IntoExecutor;
+use crate::executor::{Conn, IntoExecutor};
 use crate::meta::ModelMeta;
 use crate::query::QueryBuilder;
 use crate::{ops, schema};
@@ -154,7 +154,7 @@ pub trait Model<DB: SqlDialect>:
     fn __load_relation<'c>(
         parents: &'c mut [Self],
         relation: &'c str,
-        conn: &'c mut DB::Connection,
+        conn: &'c mut Conn<'_, DB>,
         options: EagerOptions,
     ) -> impl Future<Output = Result<Option<u64>, sqlx::Error>> + Send + 'c;
 

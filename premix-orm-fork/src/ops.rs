@@ -2,57 +2,53 @@
 //! function each, compiled once here for every model, each instrumented when
 //! the `instrument` feature is on.
 //!
-//! An operation's measured window is the statement on its connection; taking
-//! a connection from the pool happens just before it, and, with
-//! `instrument` on, reading the connection's statement cache just before
-//! and after it (see `observe`).
+//! An operation's measured window is the whole operation: taking a
+//! connection from the pool (a wait, and a failure, that belong to it) and
+//! its statements on that connection, each of which runs through the held
+//! connection's helpers ([`Conn`](crate::executor::Conn)), which count its
+//! cache lookup.
 
 use crate::dialect::SqlDialect;
 use crate::executor::Executor;
-use crate::meta::{ModelMeta, SqlLookup};
+use crate::meta::{CachedSql, ModelMeta, SqlLookup};
 use crate::model::{Model, UpdateResult};
-#[cfg(feature = "instrument")]
-use crate::observe::{self, StmtWatch};
+use crate::observe::{self, Op};
 use crate::sql::{self, FixedSql};
 use crate::value::BindValue;
 
-/// The SQL of a fixed-shape statement, built on first use per backend.
+/// The SQL of a fixed-shape statement, built on first use per backend, with
+/// its SQL-cache lookup counted.
 fn fixed_sql<DB: SqlDialect>(
     meta: &'static ModelMeta,
     which: FixedSql,
-) -> (&'static str, SqlLookup) {
-    meta.sql
-        .fixed::<DB>(which, || sql::fixed::<DB>(meta, which))
-}
-
-pub(crate) async fn find_by_id<DB: SqlDialect, T: Model<DB>>(
-    executor: Executor<'_, DB>,
-    id: i64,
-) -> Result<Option<T>, sqlx::Error> {
-    let mut conn = executor.acquire().await?;
-    #[cfg(feature = "instrument")]
-    let watch = StmtWatch::start::<DB>(&conn, true);
-    let found = find_by_id_on::<DB, T>(&mut conn, id).await?;
-    #[cfg(feature = "instrument")]
-    watch
-        .finish::<DB>(&observe::FIND_BY_ID, T::__meta().table, &mut conn, 1)
-        .await;
-    Ok(found)
+    op: Op,
+) -> &'static CachedSql {
+    let (sql, lookup): (_, SqlLookup) = meta
+        .sql
+        .fixed::<DB>(which, || sql::fixed::<DB>(meta, which));
+    op.sql(lookup);
+    sql
 }
 
 #[cfg_attr(
     feature = "instrument",
-    premix_instrument::instrument(op = "find_by_id", model = <T as Model<DB>>::__meta().table)
+    premix_instrument::instrument(
+        site = observe::FIND_BY_ID,
+        model = <T as Model<DB>>::__meta().table,
+        backend = DB::BACKEND.label(),
+        outcome = observe::outcome,
+    )
 )]
-async fn find_by_id_on<DB: SqlDialect, T: Model<DB>>(
-    conn: &mut DB::Connection,
+pub(crate) async fn find_by_id<DB: SqlDialect, T: Model<DB>>(
+    executor: Executor<'_, DB>,
     id: i64,
 ) -> Result<Option<T>, sqlx::Error> {
-    let (sql, _lookup) = fixed_sql::<DB>(T::__meta(), FixedSql::FindById);
-    #[cfg(feature = "instrument")]
-    observe::sql_lookup(&observe::FIND_BY_ID, T::__meta().table, _lookup);
-    let query = DB::bind_value(sqlx::query(sql), BindValue::Int(id));
-    match DB::fetch_optional(conn, query).await? {
+    let meta = T::__meta();
+    let op = observe::op::<DB>(&observe::FIND_BY_ID, meta.table);
+    let mut conn = executor.acquire(op).await?;
+    let sql = fixed_sql::<DB>(meta, FixedSql::FindById, op);
+    let query = DB::bind_value(sqlx::query(sql.text()), BindValue::Int(id));
+    match conn.fetch_optional(op, sql.id(), query).await? {
         Some(row) => T::__decode(&row).map(Some),
         None => Ok(None),
     }
@@ -60,7 +56,7 @@ async fn find_by_id_on<DB: SqlDialect, T: Model<DB>>(
 
 pub(crate) async fn save<DB: SqlDialect, T: Model<DB>>(
     model: &mut T,
-    executor: Executor<'_, DB>,
+    mut executor: Executor<'_, DB>,
 ) -> Result<(), sqlx::Error> {
     if let Err(errors) = model.validate() {
         let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
@@ -71,13 +67,12 @@ pub(crate) async fn save<DB: SqlDialect, T: Model<DB>>(
         )));
     }
     model.before_save().await?;
-    let mut conn = executor.acquire().await?;
     if model.__id() == 0 {
-        insert(model, &mut conn, false).await?;
+        insert(model, executor, false).await?;
     } else {
-        match update_watched(model, &mut conn).await? {
+        match update(model, executor.reborrow()).await? {
             UpdateResult::Success | UpdateResult::NotImplemented => {}
-            UpdateResult::NotFound => insert(model, &mut conn, true).await?,
+            UpdateResult::NotFound => insert(model, executor, true).await?,
             UpdateResult::VersionConflict => {
                 return Err(sqlx::Error::InvalidArgument(format!(
                     "{} id {}: version conflict, the row was updated by someone else since it was read",
@@ -90,41 +85,32 @@ pub(crate) async fn save<DB: SqlDialect, T: Model<DB>>(
     model.after_save().await
 }
 
-async fn insert<DB: SqlDialect, T: Model<DB>>(
-    model: &mut T,
-    conn: &mut DB::Connection,
-    with_id: bool,
-) -> Result<(), sqlx::Error> {
-    #[cfg(feature = "instrument")]
-    let watch = StmtWatch::start::<DB>(conn, true);
-    insert_on(model, conn, with_id).await?;
-    #[cfg(feature = "instrument")]
-    watch
-        .finish::<DB>(&observe::INSERT, T::__meta().table, conn, 1)
-        .await;
-    Ok(())
-}
-
 #[cfg_attr(
     feature = "instrument",
-    premix_instrument::instrument(op = "insert", model = <T as Model<DB>>::__meta().table)
+    premix_instrument::instrument(
+        site = observe::INSERT,
+        model = <T as Model<DB>>::__meta().table,
+        backend = DB::BACKEND.label(),
+        outcome = observe::outcome,
+    )
 )]
-async fn insert_on<DB: SqlDialect, T: Model<DB>>(
+async fn insert<DB: SqlDialect, T: Model<DB>>(
     model: &mut T,
-    conn: &mut DB::Connection,
+    executor: Executor<'_, DB>,
     with_id: bool,
 ) -> Result<(), sqlx::Error> {
+    let meta = T::__meta();
+    let op = observe::op::<DB>(&observe::INSERT, meta.table);
+    let mut conn = executor.acquire(op).await?;
     let which = if with_id {
         FixedSql::InsertWithId
     } else {
         FixedSql::Insert
     };
-    let (sql, _lookup) = fixed_sql::<DB>(T::__meta(), which);
-    #[cfg(feature = "instrument")]
-    observe::sql_lookup(&observe::INSERT, T::__meta().table, _lookup);
+    let sql = fixed_sql::<DB>(meta, which, op);
     let row = {
-        let query = model.__bind_insert(sqlx::query(sql), with_id);
-        DB::fetch_optional(conn, query).await?
+        let query = model.__bind_insert(sqlx::query(sql.text()), with_id);
+        conn.fetch_optional(op, sql.id(), query).await?
     };
     match row {
         Some(row) => model.__set_id(&row),
@@ -132,53 +118,32 @@ async fn insert_on<DB: SqlDialect, T: Model<DB>>(
     }
 }
 
+/// Updates every column but the key; with a version column, only when the
+/// row's version matches, and then tells a stale version from a missing row.
+#[cfg_attr(
+    feature = "instrument",
+    premix_instrument::instrument(
+        site = observe::UPDATE,
+        model = <T as Model<DB>>::__meta().table,
+        backend = DB::BACKEND.label(),
+        outcome = observe::update_outcome,
+    )
+)]
 pub(crate) async fn update<DB: SqlDialect, T: Model<DB>>(
     model: &mut T,
     executor: Executor<'_, DB>,
 ) -> Result<UpdateResult, sqlx::Error> {
-    let mut conn = executor.acquire().await?;
-    update_watched(model, &mut conn).await
-}
-
-/// `update_on`, with its statements' cache lookups counted: the UPDATE, plus
-/// the existence check after a version mismatch.
-async fn update_watched<DB: SqlDialect, T: Model<DB>>(
-    model: &mut T,
-    conn: &mut DB::Connection,
-) -> Result<UpdateResult, sqlx::Error> {
-    #[cfg(feature = "instrument")]
-    let watch = StmtWatch::start::<DB>(conn, true);
-    let result = update_on(model, conn).await?;
-    #[cfg(feature = "instrument")]
-    {
-        let checked = result != UpdateResult::Success && T::__meta().version.is_some();
-        let lookups = 1 + u64::from(checked);
-        watch
-            .finish::<DB>(&observe::UPDATE, T::__meta().table, conn, lookups)
-            .await;
-    }
-    Ok(result)
-}
-
-#[cfg_attr(
-    feature = "instrument",
-    premix_instrument::instrument(op = "update", model = <T as Model<DB>>::__meta().table)
-)]
-async fn update_on<DB: SqlDialect, T: Model<DB>>(
-    model: &mut T,
-    conn: &mut DB::Connection,
-) -> Result<UpdateResult, sqlx::Error> {
     let meta = T::__meta();
-    let (sql, _lookup) = fixed_sql::<DB>(meta, FixedSql::Update);
-    #[cfg(feature = "instrument")]
-    observe::sql_lookup(&observe::UPDATE, meta.table, _lookup);
+    let op = observe::op::<DB>(&observe::UPDATE, meta.table);
+    let mut conn = executor.acquire(op).await?;
+    let sql = fixed_sql::<DB>(meta, FixedSql::Update, op);
     let affected = {
-        let mut query = model.__bind_update(sqlx::query(sql));
+        let mut query = model.__bind_update(sqlx::query(sql.text()));
         query = DB::bind_value(query, BindValue::Int(model.__id()));
         if let Some(version) = model.__version() {
             query = DB::bind_value(query, BindValue::Int(version));
         }
-        DB::rows_affected(&DB::execute(&mut *conn, query).await?)
+        DB::rows_affected(&conn.execute(op, sql.id(), query).await?)
     };
     if affected > 0 {
         model.__bump_version();
@@ -188,49 +153,39 @@ async fn update_on<DB: SqlDialect, T: Model<DB>>(
         return Ok(UpdateResult::NotFound);
     }
     // Zero rows with a version column: tell a stale version from a missing row.
-    let (exists_sql, _lookup) = fixed_sql::<DB>(meta, FixedSql::Exists);
-    #[cfg(feature = "instrument")]
-    observe::sql_lookup(&observe::UPDATE, meta.table, _lookup);
-    let exists = DB::bind_value(sqlx::query(exists_sql), BindValue::Int(model.__id()));
-    Ok(match DB::fetch_optional(conn, exists).await? {
-        Some(_) => UpdateResult::VersionConflict,
-        None => UpdateResult::NotFound,
-    })
-}
-
-pub(crate) async fn delete<DB: SqlDialect, T: Model<DB>>(
-    model: &mut T,
-    executor: Executor<'_, DB>,
-) -> Result<(), sqlx::Error> {
-    let mut conn = executor.acquire().await?;
-    #[cfg(feature = "instrument")]
-    let watch = StmtWatch::start::<DB>(&conn, true);
-    delete_on(model, &mut conn).await?;
-    #[cfg(feature = "instrument")]
-    watch
-        .finish::<DB>(&observe::DELETE, T::__meta().table, &mut conn, 1)
-        .await;
-    Ok(())
+    let exists_sql = fixed_sql::<DB>(meta, FixedSql::Exists, op);
+    let exists = DB::bind_value(sqlx::query(exists_sql.text()), BindValue::Int(model.__id()));
+    Ok(
+        match conn.fetch_optional(op, exists_sql.id(), exists).await? {
+            Some(_) => UpdateResult::VersionConflict,
+            None => UpdateResult::NotFound,
+        },
+    )
 }
 
 #[cfg_attr(
     feature = "instrument",
-    premix_instrument::instrument(op = "delete", model = <T as Model<DB>>::__meta().table)
+    premix_instrument::instrument(
+        site = observe::DELETE,
+        model = <T as Model<DB>>::__meta().table,
+        backend = DB::BACKEND.label(),
+        outcome = observe::outcome,
+    )
 )]
-async fn delete_on<DB: SqlDialect, T: Model<DB>>(
+pub(crate) async fn delete<DB: SqlDialect, T: Model<DB>>(
     model: &mut T,
-    conn: &mut DB::Connection,
+    executor: Executor<'_, DB>,
 ) -> Result<(), sqlx::Error> {
     let meta = T::__meta();
+    let op = observe::op::<DB>(&observe::DELETE, meta.table);
+    let mut conn = executor.acquire(op).await?;
     let which = if meta.soft_delete.is_some() {
         FixedSql::SoftDelete
     } else {
         FixedSql::Delete
     };
-    let (sql, _lookup) = fixed_sql::<DB>(meta, which);
-    #[cfg(feature = "instrument")]
-    observe::sql_lookup(&observe::DELETE, meta.table, _lookup);
-    let query = DB::bind_value(sqlx::query(sql), BindValue::Int(model.__id()));
-    DB::execute(conn, query).await?;
+    let sql = fixed_sql::<DB>(meta, which, op);
+    let query = DB::bind_value(sqlx::query(sql.text()), BindValue::Int(model.__id()));
+    conn.execute(op, sql.id(), query).await?;
     Ok(())
 }

@@ -11,16 +11,15 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use futures_core::Stream;
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::StreamExt;
 use smallvec::SmallVec;
 
 use crate::dialect::{DbQuery, SqlDialect};
 use crate::eager::{self, EagerOptions};
-use crate::executor::Executor;
-use crate::meta::{ModelMeta, SqlLookup};
+use crate::executor::{Conn, Executor};
+use crate::meta::{CachedSql, ModelMeta, SqlLookup};
 use crate::model::{Model, Relation};
-#[cfg(feature = "instrument")]
-use crate::observe::{self, StmtWatch};
+use crate::observe::{self, StmtId};
 use crate::sql::{self, FilterOp, FilterShape, Shape, Statement, padded_arity};
 use crate::value::BindValue;
 
@@ -321,8 +320,8 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         let shape = self.shape(statement);
         let meta = Self::meta();
         if self.raw_filters.is_empty() {
-            let (text, _lookup) = meta.sql.shape(&shape, || sql::shaped::<DB>(meta, &shape));
-            return Ok(Sql::Cached(text, _lookup));
+            let (text, lookup) = meta.sql.shape(&shape, || sql::shaped::<DB>(meta, &shape));
+            return Ok(Sql::Cached(text, lookup));
         }
         Ok(Sql::Owned(with_raw_conditions(
             sql::shaped::<DB>(meta, &shape),
@@ -404,56 +403,17 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         self.problem.take().map_or(Ok(()), Err)
     }
 
-    fn check_includes(&self) -> Result<(), sqlx::Error> {
-        let meta = Self::meta();
-        for include in &self.includes {
-            if !meta.relations.contains(&include.0.as_ref()) {
-                return Err(sqlx::Error::InvalidArgument(format!(
-                    "unknown relation `{}` on model `{}`; its relations are [{}]",
-                    include.0,
-                    meta.table,
-                    meta.relations.join(", ")
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// Runs the select, then loads every included relation.
+    /// Runs the select, then loads every included relation on the same
+    /// connection.
     ///
     /// # Errors
     /// The builder's first problem, or what the database reports.
     pub async fn all(mut self) -> Result<Vec<T>, sqlx::Error> {
-        self.take_problem()?;
-        self.check_includes()?;
-        let sql = self.sql(Statement::Select)?;
-        let capacity = self
-            .limit
-            .map_or(0, |l| usize::try_from(l.clamp(0, 1024)).unwrap_or(0));
-        let query = self.bind_filters(sqlx::query(sql.as_str()).persistent(self.prepared));
         let includes = std::mem::take(&mut self.includes);
         let eager_options = self.eager;
-        let mut conn = self.executor.acquire().await?;
-        #[cfg(feature = "instrument")]
-        let (table, watch) = {
-            let table = Self::meta().table;
-            observe::sql_lookup(&observe::SELECT, table, sql.lookup());
-            (table, StmtWatch::start::<DB>(&conn, self.prepared))
-        };
-        let mut rows = select_on::<DB, T>(&mut conn, query, capacity).await?;
-        #[cfg(feature = "instrument")]
-        watch
-            .finish::<DB>(&observe::SELECT, table, &mut conn, 1)
-            .await;
+        let (mut rows, mut conn) = select(self, &includes).await?;
         for include in &includes {
-            #[cfg(feature = "instrument")]
-            let watch = StmtWatch::start::<DB>(&conn, true);
-            let _queries =
-                eager::load::<DB, T>(&mut rows, &include.0, &mut conn, eager_options).await?;
-            #[cfg(feature = "instrument")]
-            watch
-                .finish::<DB>(&observe::EAGER_LOAD, table, &mut conn, _queries)
-                .await;
+            eager::load::<DB, T>(&mut rows, &include.0, &mut conn, eager_options).await?;
         }
         Ok(rows)
     }
@@ -473,15 +433,16 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
                 }
             })
             .and_then(|()| match self.sql(Statement::Select)? {
-                Sql::Cached(text, _) => Ok(text),
+                Sql::Cached(text, lookup) => Ok((text, lookup)),
                 Sql::Owned(_) => Err(sqlx::Error::InvalidArgument(
                     "stream() does not take raw filters: use all()".into(),
                 )),
             });
         let rows = match refused {
             Err(problem) => futures_util::stream::once(async move { Err(problem) }).boxed(),
-            Ok(text) => {
-                let query = self.bind_filters(sqlx::query(text).persistent(self.prepared));
+            Ok((sql, lookup)) => {
+                observe::op::<DB>(&observe::SELECT, Self::meta().table).sql(lookup);
+                let query = self.bind_filters(sqlx::query(sql.text()).persistent(self.prepared));
                 match self.executor {
                     Executor::Pool(pool) => DB::fetch_from_pool(pool, query),
                     Executor::Conn(conn) => DB::fetch(conn, query),
@@ -490,16 +451,13 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         };
         let decoded = rows.map(|row| row.and_then(|row| T::__decode(&row)));
         #[cfg(feature = "instrument")]
-        let decoded = {
-            // A stream is one `select` call, from its first poll to its end.
-            static STREAM: premix_instrument::CallSite = premix_instrument::CallSite::new("select");
-            premix_instrument::InstrumentedStream::new(
-                &STREAM,
-                Self::meta().table,
-                decoded,
-                |item: &Result<T, sqlx::Error>| item.is_err(),
-            )
-        };
+        let decoded = premix_instrument::InstrumentedStream::new(
+            &observe::SELECT,
+            Self::meta().table,
+            DB::BACKEND.label(),
+            decoded,
+            |item: &Result<T, sqlx::Error>| item.as_ref().err().map(observe::error_kind),
+        );
         decoded
     }
 
@@ -553,27 +511,8 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
     /// # Errors
     /// The builder's first problem, a value that is not a JSON object of
     /// known non-key columns and scalars, or what the database reports.
-    pub async fn update(mut self, values: serde_json::Value) -> Result<u64, sqlx::Error> {
-        self.take_problem()?;
-        let (set, bound) = Self::update_values(&values)?;
-        let sql = self.sql(Statement::Update { set })?;
-        let mut query = sqlx::query(sql.as_str()).persistent(self.prepared);
-        for value in bound {
-            query = DB::bind_value(query, value);
-        }
-        let query = self.bind_filters(query);
-        let mut conn = self.executor.acquire().await?;
-        #[cfg(feature = "instrument")]
-        let watch = {
-            observe::sql_lookup(&observe::UPDATE, Self::meta().table, sql.lookup());
-            StmtWatch::start::<DB>(&conn, self.prepared)
-        };
-        let changed = builder_update_on::<DB, T>(&mut conn, query).await?;
-        #[cfg(feature = "instrument")]
-        watch
-            .finish::<DB>(&observe::UPDATE, Self::meta().table, &mut conn, 1)
-            .await;
-        Ok(changed)
+    pub async fn update(self, values: serde_json::Value) -> Result<u64, sqlx::Error> {
+        update_matching(self, values).await
     }
 
     /// Deletes every matching row (soft-deletes when the model has
@@ -581,32 +520,112 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
     ///
     /// # Errors
     /// The builder's first problem, or what the database reports.
-    pub async fn delete(mut self) -> Result<u64, sqlx::Error> {
-        self.take_problem()?;
-        let sql = self.sql(self.delete_statement())?;
-        let query = self.bind_filters(sqlx::query(sql.as_str()).persistent(self.prepared));
-        let mut conn = self.executor.acquire().await?;
-        #[cfg(feature = "instrument")]
-        let watch = {
-            observe::sql_lookup(&observe::DELETE, Self::meta().table, sql.lookup());
-            StmtWatch::start::<DB>(&conn, self.prepared)
-        };
-        let removed = builder_delete_on::<DB, T>(&mut conn, query).await?;
-        #[cfg(feature = "instrument")]
-        watch
-            .finish::<DB>(&observe::DELETE, Self::meta().table, &mut conn, 1)
-            .await;
-        Ok(removed)
+    pub async fn delete(self) -> Result<u64, sqlx::Error> {
+        delete_matching(self).await
     }
+}
+
+/// The select of [`QueryBuilder::all`]: refusals, SQL, the wait for a
+/// connection and the rows, as one `select` call; returns the connection
+/// too, for the eager loads that follow.
+#[cfg_attr(
+    feature = "instrument",
+    premix_instrument::instrument(
+        site = observe::SELECT,
+        model = <T as Model<DB>>::__meta().table,
+        backend = DB::BACKEND.label(),
+        outcome = observe::outcome,
+    )
+)]
+async fn select<'a, T: Model<DB>, DB: SqlDialect>(
+    mut builder: QueryBuilder<'a, T, DB>,
+    includes: &[Include],
+) -> Result<(Vec<T>, Conn<'a, DB>), sqlx::Error> {
+    let op = observe::op::<DB>(&observe::SELECT, T::__meta().table);
+    builder.take_problem()?;
+    check_includes::<T, DB>(includes)?;
+    let sql = builder.sql(Statement::Select)?;
+    op.sql(sql.lookup());
+    let capacity = builder
+        .limit
+        .map_or(0, |l| usize::try_from(l.clamp(0, 1024)).unwrap_or(0));
+    let query = builder.bind_filters(sqlx::query(sql.as_str()).persistent(builder.prepared));
+    let mut conn = builder.executor.acquire(op).await?;
+    let mut rows = Vec::with_capacity(capacity);
+    conn.for_each_row(op, sql.id(), query, |row| {
+        rows.push(T::__decode(&row)?);
+        Ok(())
+    })
+    .await?;
+    Ok((rows, conn))
+}
+
+fn check_includes<T: Model<DB>, DB: SqlDialect>(includes: &[Include]) -> Result<(), sqlx::Error> {
+    let meta = T::__meta();
+    for include in includes {
+        if !meta.relations.contains(&include.0.as_ref()) {
+            return Err(sqlx::Error::InvalidArgument(format!(
+                "unknown relation `{}` on model `{}`; its relations are [{}]",
+                include.0,
+                meta.table,
+                meta.relations.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg_attr(
+    feature = "instrument",
+    premix_instrument::instrument(
+        site = observe::UPDATE,
+        model = <T as Model<DB>>::__meta().table,
+        backend = DB::BACKEND.label(),
+        outcome = observe::outcome,
+    )
+)]
+async fn update_matching<T: Model<DB>, DB: SqlDialect>(
+    mut builder: QueryBuilder<'_, T, DB>,
+    values: serde_json::Value,
+) -> Result<u64, sqlx::Error> {
+    let op = observe::op::<DB>(&observe::UPDATE, T::__meta().table);
+    builder.take_problem()?;
+    let (set, bound) = QueryBuilder::<T, DB>::update_values(&values)?;
+    let sql = builder.sql(Statement::Update { set })?;
+    op.sql(sql.lookup());
+    let mut query = sqlx::query(sql.as_str()).persistent(builder.prepared);
+    for value in bound {
+        query = DB::bind_value(query, value);
+    }
+    let query = builder.bind_filters(query);
+    let mut conn = builder.executor.acquire(op).await?;
+    Ok(DB::rows_affected(&conn.execute(op, sql.id(), query).await?))
+}
+
+#[cfg_attr(
+    feature = "instrument",
+    premix_instrument::instrument(
+        site = observe::DELETE,
+        model = <T as Model<DB>>::__meta().table,
+        backend = DB::BACKEND.label(),
+        outcome = observe::outcome,
+    )
+)]
+async fn delete_matching<T: Model<DB>, DB: SqlDialect>(
+    mut builder: QueryBuilder<'_, T, DB>,
+) -> Result<u64, sqlx::Error> {
+    let op = observe::op::<DB>(&observe::DELETE, T::__meta().table);
+    builder.take_problem()?;
+    let sql = builder.sql(builder.delete_statement())?;
+    op.sql(sql.lookup());
+    let query = builder.bind_filters(sqlx::query(sql.as_str()).persistent(builder.prepared));
+    let mut conn = builder.executor.acquire(op).await?;
+    Ok(DB::rows_affected(&conn.execute(op, sql.id(), query).await?))
 }
 
 /// SQL text for one run.
 enum Sql {
-    Cached(
-        &'static str,
-        // Read by the instrumentation only.
-        #[cfg_attr(not(feature = "instrument"), allow(dead_code))] SqlLookup,
-    ),
+    Cached(&'static CachedSql, SqlLookup),
     /// Built for this run only (raw conditions): a SQL-cache miss.
     Owned(String),
 }
@@ -614,12 +633,18 @@ enum Sql {
 impl Sql {
     fn as_str(&self) -> &str {
         match self {
-            Self::Cached(text, _) => text,
+            Self::Cached(sql, _) => sql.text(),
             Self::Owned(text) => text,
         }
     }
 
-    #[cfg(feature = "instrument")]
+    fn id(&self) -> StmtId {
+        match self {
+            Self::Cached(sql, _) => sql.id(),
+            Self::Owned(text) => StmtId::of(text),
+        }
+    }
+
     const fn lookup(&self) -> SqlLookup {
         match self {
             Self::Cached(_, lookup) => *lookup,
@@ -647,55 +672,6 @@ fn with_raw_conditions(sql: String, raw: &[String]) -> String {
     }
     out.push_str(tail);
     out
-}
-
-#[cfg_attr(
-    feature = "instrument",
-    premix_instrument::instrument(op = "select", model = <T as Model<DB>>::__meta().table)
-)]
-async fn select_on<DB: SqlDialect, T: Model<DB>>(
-    conn: &mut DB::Connection,
-    query: DbQuery<'_, DB>,
-    capacity: usize,
-) -> Result<Vec<T>, sqlx::Error> {
-    let mut rows = DB::fetch(conn, query);
-    let mut out = Vec::with_capacity(capacity);
-    while let Some(row) = rows.try_next().await? {
-        out.push(T::__decode(&row)?);
-    }
-    Ok(out)
-}
-
-#[cfg_attr(
-    feature = "instrument",
-    premix_instrument::instrument(op = "update", model = <T as Model<DB>>::__meta().table)
-)]
-// `T` names the model only for the instrumentation's label.
-#[cfg_attr(
-    not(feature = "instrument"),
-    allow(clippy::extra_unused_type_parameters)
-)]
-async fn builder_update_on<DB: SqlDialect, T: Model<DB>>(
-    conn: &mut DB::Connection,
-    query: DbQuery<'_, DB>,
-) -> Result<u64, sqlx::Error> {
-    Ok(DB::rows_affected(&DB::execute(conn, query).await?))
-}
-
-#[cfg_attr(
-    feature = "instrument",
-    premix_instrument::instrument(op = "delete", model = <T as Model<DB>>::__meta().table)
-)]
-// `T` names the model only for the instrumentation's label.
-#[cfg_attr(
-    not(feature = "instrument"),
-    allow(clippy::extra_unused_type_parameters)
-)]
-async fn builder_delete_on<DB: SqlDialect, T: Model<DB>>(
-    conn: &mut DB::Connection,
-    query: DbQuery<'_, DB>,
-) -> Result<u64, sqlx::Error> {
-    Ok(DB::rows_affected(&DB::execute(conn, query).await?))
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Creating tables from models, and a SQLite pool with sensible settings.
+//! Creating tables from models.
 
 use sqlx::Pool;
 
@@ -90,44 +90,6 @@ impl Premix {
             DB::execute(&mut conn, sqlx::query(&statement).persistent(false)).await?;
         }
         Ok(())
-    }
-
-    /// A SQLite pool for `url` with WAL, `synchronous = NORMAL`, foreign keys
-    /// on and a busy timeout. For an in-memory database (`sqlite::memory:`)
-    /// the pool holds exactly one connection that never expires: every
-    /// in-memory connection is a database of its own, and closing the last
-    /// one loses the data.
-    ///
-    /// # Errors
-    /// A malformed URL, or a database that cannot be opened.
-    #[cfg(feature = "sqlite")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
-    pub async fn smart_sqlite_pool(url: &str) -> Result<sqlx::SqlitePool, sqlx::Error> {
-        use std::str::FromStr;
-        use std::time::Duration;
-
-        use sqlx::sqlite::{
-            SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-        };
-
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let mut options = SqliteConnectOptions::from_str(url)?
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = if in_memory {
-            SqlitePoolOptions::new()
-                .min_connections(1)
-                .max_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-        } else {
-            options = options
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal);
-            SqlitePoolOptions::new().max_connections(4)
-        };
-        pool.connect_with(options).await
     }
 }
 

@@ -10,13 +10,13 @@
 use std::marker::PhantomData;
 use std::sync::OnceLock;
 
-use futures_util::TryStreamExt;
 use smallvec::SmallVec;
 
 use crate::dialect::{Backend, SqlDialect};
 use crate::executor::IntoExecutor;
-use crate::meta::ModelMeta;
+use crate::meta::{CachedSql, ModelMeta, SqlLookup};
 use crate::model::Model;
+use crate::observe;
 use crate::sql::{self, FilterOp, FilterShape, Shape, Statement};
 use crate::value::BindValue;
 
@@ -56,7 +56,7 @@ pub struct QuerySpec {
 #[derive(Debug)]
 pub struct StaticQuery {
     spec: QuerySpec,
-    sql: [OnceLock<Result<&'static str, String>>; Backend::COUNT],
+    sql: [OnceLock<Result<&'static CachedSql, String>>; Backend::COUNT],
 }
 
 impl StaticQuery {
@@ -69,12 +69,30 @@ impl StaticQuery {
         }
     }
 
-    fn sql<DB: SqlDialect>(&self, meta: &'static ModelMeta) -> Result<&'static str, sqlx::Error> {
-        self.sql[DB::BACKEND as usize]
-            .get_or_init(|| build::<DB>(&self.spec, meta).map(|s| &*Box::leak(s.into_boxed_str())))
-            .as_ref()
-            .map(|s| *s)
-            .map_err(|message| sqlx::Error::InvalidArgument(message.clone()))
+    /// The SQL, built on first use, and whether this use built it.
+    fn sql<DB: SqlDialect>(
+        &self,
+        meta: &'static ModelMeta,
+    ) -> Result<(&'static CachedSql, SqlLookup), sqlx::Error> {
+        let slot = &self.sql[DB::BACKEND as usize];
+        let mut lookup = SqlLookup::Hit;
+        slot.get_or_init(|| {
+            lookup = SqlLookup::Miss;
+            build::<DB>(&self.spec, meta).map(CachedSql::leak)
+        })
+        .as_ref()
+        .map(|sql| (*sql, lookup))
+        .map_err(|message| sqlx::Error::InvalidArgument(message.clone()))
+    }
+
+    /// The call site of its statement's operation.
+    fn site(&self) -> &'static observe::Site {
+        match self.spec.op {
+            QueryOp::Select | QueryOp::Find => &observe::SELECT,
+            QueryOp::Insert => &observe::INSERT,
+            QueryOp::Update => &observe::UPDATE,
+            QueryOp::Delete => &observe::DELETE,
+        }
     }
 }
 
@@ -191,18 +209,17 @@ impl<T> PremixQuery<T> {
         }
     }
 
-    fn query<'q, DB: SqlDialect>(self) -> Result<crate::DbQuery<'q, DB>, sqlx::Error>
-    where
-        T: Model<DB>,
-    {
-        let mut query = sqlx::query(self.statement.sql::<DB>(T::__meta())?);
+    fn bind<DB: SqlDialect>(self, sql: &'static CachedSql) -> crate::DbQuery<'static, DB> {
+        let find_without_limit =
+            self.statement.spec.op == QueryOp::Find && !self.statement.spec.limit;
+        let mut query = sqlx::query(sql.text());
         for value in self.values {
             query = DB::bind_value(query, value);
         }
-        if self.statement.spec.op == QueryOp::Find && !self.statement.spec.limit {
+        if find_without_limit {
             query = DB::bind_value(query, BindValue::Int(1));
         }
-        Ok(query)
+        query
     }
 
     /// Exactly one row.
@@ -215,9 +232,10 @@ impl<T> PremixQuery<T> {
         E::DB: SqlDialect,
         T: Model<E::DB>,
     {
-        self.fetch_optional(executor)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)
+        match run::<E::DB, T>(self, executor.into_executor(), Want::One).await? {
+            Ran::Rows(mut rows) => rows.pop().ok_or(sqlx::Error::RowNotFound),
+            Ran::Changed(_) => Err(sqlx::Error::RowNotFound),
+        }
     }
 
     /// At most one row.
@@ -230,11 +248,9 @@ impl<T> PremixQuery<T> {
         E::DB: SqlDialect,
         T: Model<E::DB>,
     {
-        let query = self.query::<E::DB>()?;
-        let mut conn = executor.into_executor().acquire().await?;
-        match <E::DB as SqlDialect>::fetch_optional(&mut conn, query).await? {
-            Some(row) => T::__decode(&row).map(Some),
-            None => Ok(None),
+        match run::<E::DB, T>(self, executor.into_executor(), Want::Optional).await? {
+            Ran::Rows(mut rows) => Ok(rows.pop()),
+            Ran::Changed(_) => Ok(None),
         }
     }
 
@@ -248,14 +264,10 @@ impl<T> PremixQuery<T> {
         E::DB: SqlDialect,
         T: Model<E::DB>,
     {
-        let query = self.query::<E::DB>()?;
-        let mut conn = executor.into_executor().acquire().await?;
-        let mut rows = <E::DB as SqlDialect>::fetch(&mut conn, query);
-        let mut out = Vec::new();
-        while let Some(row) = rows.try_next().await? {
-            out.push(T::__decode(&row)?);
+        match run::<E::DB, T>(self, executor.into_executor(), Want::All).await? {
+            Ran::Rows(rows) => Ok(rows),
+            Ran::Changed(_) => Ok(Vec::new()),
         }
-        Ok(out)
     }
 
     /// Runs the statement; returns the rows it changed.
@@ -268,9 +280,70 @@ impl<T> PremixQuery<T> {
         E::DB: SqlDialect,
         T: Model<E::DB>,
     {
-        let query = self.query::<E::DB>()?;
-        let mut conn = executor.into_executor().acquire().await?;
-        let done = <E::DB as SqlDialect>::execute(&mut conn, query).await?;
-        Ok(<E::DB as SqlDialect>::rows_affected(&done))
+        match run::<E::DB, T>(self, executor.into_executor(), Want::Changed).await? {
+            Ran::Changed(changed) => Ok(changed),
+            Ran::Rows(rows) => Ok(rows.len() as u64),
+        }
+    }
+}
+
+/// What a caller of [`run`] wants back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    One,
+    Optional,
+    All,
+    Changed,
+}
+
+/// What [`run`] returns.
+enum Ran<T> {
+    Rows(Vec<T>),
+    Changed(u64),
+}
+
+/// Runs a `premix_query!`, counted as a call of its statement's operation
+/// (`select`, `insert`, `update`, `delete`) like the builder's and the
+/// model's own.
+#[cfg_attr(
+    feature = "instrument",
+    premix_instrument::instrument(
+        site = *query.statement.site(),
+        model = <T as Model<DB>>::__meta().table,
+        backend = DB::BACKEND.label(),
+        outcome = observe::outcome,
+    )
+)]
+async fn run<DB: SqlDialect, T: Model<DB>>(
+    query: PremixQuery<T>,
+    executor: crate::Executor<'_, DB>,
+    want: Want,
+) -> Result<Ran<T>, sqlx::Error> {
+    let op = observe::op::<DB>(query.statement.site(), T::__meta().table);
+    let (sql, lookup) = query.statement.sql::<DB>(T::__meta())?;
+    op.sql(lookup);
+    let bound = query.bind::<DB>(sql);
+    let mut conn = executor.acquire(op).await?;
+    match want {
+        Want::One | Want::Optional => {
+            let row = conn.fetch_optional(op, sql.id(), bound).await?;
+            match row {
+                Some(row) => Ok(Ran::Rows(vec![T::__decode(&row)?])),
+                None if want == Want::One => Err(sqlx::Error::RowNotFound),
+                None => Ok(Ran::Rows(Vec::new())),
+            }
+        }
+        Want::All => {
+            let mut rows = Vec::new();
+            conn.for_each_row(op, sql.id(), bound, |row| {
+                rows.push(T::__decode(&row)?);
+                Ok(())
+            })
+            .await?;
+            Ok(Ran::Rows(rows))
+        }
+        Want::Changed => Ok(Ran::Changed(DB::rows_affected(
+            &conn.execute(op, sql.id(), bound).await?,
+        ))),
     }
 }

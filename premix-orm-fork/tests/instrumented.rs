@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use premix_instrument::Snapshot;
+use premix_instrument::{ErrorKind, Snapshot};
 use premix_orm_fork::Premix;
 use premix_orm_fork::prelude::Model;
 
@@ -63,9 +63,12 @@ async fn every_operation_is_counted() {
     stats.expect("find_by_id", "users").assert_calls(3);
     // One builder update and one model update.
     stats.expect("update", "users").assert_calls(2);
-    // all() and stream(); the unknown column is refused before any query
-    // runs, so it is not a call.
-    stats.expect("select", "users").assert_calls(2);
+    // all(), stream(), and the query refused for its unknown column: a
+    // call that failed before reaching the database.
+    stats
+        .expect("select", "users")
+        .assert_calls(3)
+        .assert_errors(ErrorKind::Refused, 1);
     stats.expect("eager_load", "users").assert_calls(1);
     stats.expect("delete", "users").assert_calls(1);
     let ghost = stats.expect("find_by_id", "ghosts");
@@ -73,6 +76,12 @@ async fn every_operation_is_counted() {
         (ghost.ok, ghost.errors),
         (0, 1),
         "a missing table is an error outcome"
+    );
+    ghost.assert_errors(ErrorKind::Database, 1);
+    // Every call above ran on SQLite.
+    assert!(
+        stats.ops().iter().all(|s| s.backend == "sqlite"),
+        "{stats:?}"
     );
     print!("{}", premix_instrument::report::render(&stats));
 }

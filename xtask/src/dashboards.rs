@@ -18,35 +18,69 @@ pub(crate) struct Panel {
     pub(crate) queries: &'static [(&'static str, &'static str)],
 }
 
-/// `$model` and `$op` are the dashboard's template variables.
+/// `$model`, `$op` and `$backend` are the dashboard's template variables.
 pub(crate) const PANELS: &[Panel] = &[
     Panel {
         title: "Call rate",
         unit: "reqps",
         queries: &[(
-            "{{op}} {{model}}",
-            r#"sum by (op, model) (rate(premix_op_calls_total{model=~"$model", op=~"$op"}[5m]))"#,
+            "{{op}} {{model}} {{backend}}",
+            r#"sum by (op, model, backend) (rate(premix_op_calls_total{model=~"$model", op=~"$op", backend=~"$backend"}[5m]))"#,
         )],
     },
     Panel {
         title: "Error ratio",
         unit: "percentunit",
         queries: &[(
-            "{{op}} {{model}}",
-            r#"premix:op_error_ratio:rate5m{model=~"$model", op=~"$op"}"#,
+            "{{op}} {{model}} {{backend}}",
+            r#"premix:op_error_ratio:rate5m{model=~"$model", op=~"$op", backend=~"$backend"}"#,
         )],
     },
     Panel {
-        title: "Latency p50 / p99",
+        title: "Errors by kind",
+        unit: "reqps",
+        queries: &[(
+            "{{kind}} {{op}} {{model}} {{backend}}",
+            r#"sum by (kind, op, model, backend) (rate(premix_op_errors_total{model=~"$model", op=~"$op", backend=~"$backend"}[5m]))"#,
+        )],
+    },
+    Panel {
+        title: "Latency p50 / p99 (waiting for a connection included)",
         unit: "s",
         queries: &[
             (
-                "p50 {{op}} {{model}}",
-                r#"histogram_quantile(0.5, sum by (le, op, model) (rate(premix_op_duration_seconds_bucket{model=~"$model", op=~"$op"}[5m])))"#,
+                "p50 {{op}} {{model}} {{backend}}",
+                r#"histogram_quantile(0.5, sum by (le, op, model, backend) (rate(premix_op_duration_seconds_bucket{model=~"$model", op=~"$op", backend=~"$backend"}[5m])))"#,
             ),
             (
-                "p99 {{op}} {{model}}",
-                r#"histogram_quantile(0.99, sum by (le, op, model) (rate(premix_op_duration_seconds_bucket{model=~"$model", op=~"$op"}[5m])))"#,
+                "p99 {{op}} {{model}} {{backend}}",
+                r#"histogram_quantile(0.99, sum by (le, op, model, backend) (rate(premix_op_duration_seconds_bucket{model=~"$model", op=~"$op", backend=~"$backend"}[5m])))"#,
+            ),
+        ],
+    },
+    Panel {
+        title: "Waiting for a connection p99",
+        unit: "s",
+        queries: &[(
+            "{{op}} {{model}} {{backend}}",
+            r#"premix:pool_wait_seconds:p99_rate5m{model=~"$model", op=~"$op", backend=~"$backend"}"#,
+        )],
+    },
+    Panel {
+        title: "Pool connections (pools the ORM built)",
+        unit: "short",
+        queries: &[
+            (
+                "open {{backend}} pool {{pool}}",
+                r#"sum by (backend, pool) (premix_pool_connections{backend=~"$backend"})"#,
+            ),
+            (
+                "idle {{backend}} pool {{pool}}",
+                r#"sum by (backend, pool) (premix_pool_idle_connections{backend=~"$backend"})"#,
+            ),
+            (
+                "max {{backend}} pool {{pool}}",
+                r#"sum by (backend, pool) (premix_pool_max_connections{backend=~"$backend"})"#,
             ),
         ],
     },
@@ -54,16 +88,16 @@ pub(crate) const PANELS: &[Panel] = &[
         title: "Allocations per call",
         unit: "short",
         queries: &[(
-            "{{op}} {{model}}",
-            r#"premix:op_allocations_per_call:rate5m{model=~"$model", op=~"$op"}"#,
+            "{{op}} {{model}} {{backend}}",
+            r#"premix:op_allocations_per_call:rate5m{model=~"$model", op=~"$op", backend=~"$backend"}"#,
         )],
     },
     Panel {
         title: "Bytes allocated per call",
         unit: "bytes",
         queries: &[(
-            "{{op}} {{model}}",
-            r#"sum by (op, model) (rate(premix_op_allocated_bytes_total{model=~"$model", op=~"$op"}[5m])) / sum by (op, model) (rate(premix_op_calls_total{model=~"$model", op=~"$op"}[5m]))"#,
+            "{{op}} {{model}} {{backend}}",
+            r#"sum by (op, model, backend) (rate(premix_op_allocated_bytes_total{model=~"$model", op=~"$op", backend=~"$backend"}[5m])) / sum by (op, model, backend) (rate(premix_op_calls_total{model=~"$model", op=~"$op", backend=~"$backend"}[5m]))"#,
         )],
     },
     Panel {
@@ -71,23 +105,23 @@ pub(crate) const PANELS: &[Panel] = &[
         unit: "percentunit",
         queries: &[
             (
-                "{{op}} {{model}}",
-                r#"premix:stmt_cache_hit_ratio:rate5m{model=~"$model", op=~"$op"}"#,
+                "{{op}} {{model}} {{backend}}",
+                r#"premix:stmt_cache_hit_ratio:rate5m{model=~"$model", op=~"$op", backend=~"$backend"}"#,
             ),
             ("all, since start", "premix:stmt_cache_hit_ratio:total"),
         ],
     },
     Panel {
-        title: "Statement-cache evictions and ambiguous lookups",
+        title: "Statement-cache evictions and lookups that could not be told",
         unit: "short",
         queries: &[
             (
-                "evictions {{op}} {{model}}",
-                r#"sum by (op, model) (rate(premix_stmt_cache_evictions_total{model=~"$model", op=~"$op"}[5m]))"#,
+                "evictions {{op}} {{model}} {{backend}}",
+                r#"sum by (op, model, backend) (rate(premix_stmt_cache_evictions_total{model=~"$model", op=~"$op", backend=~"$backend"}[5m]))"#,
             ),
             (
-                "ambiguous {{op}} {{model}}",
-                r#"sum by (op, model) (rate(premix_stmt_cache_lookups_total{result="ambiguous", model=~"$model", op=~"$op"}[5m]))"#,
+                "{{result}} {{op}} {{model}} {{backend}}",
+                r#"sum by (result, op, model, backend) (rate(premix_stmt_cache_lookups_total{result=~"ambiguous|disagreement", model=~"$model", op=~"$op", backend=~"$backend"}[5m]))"#,
             ),
         ],
     },
@@ -96,8 +130,8 @@ pub(crate) const PANELS: &[Panel] = &[
         unit: "percentunit",
         queries: &[
             (
-                "{{op}} {{model}}",
-                r#"premix:sql_cache_hit_ratio:rate5m{model=~"$model", op=~"$op"}"#,
+                "{{op}} {{model}} {{backend}}",
+                r#"premix:sql_cache_hit_ratio:rate5m{model=~"$model", op=~"$op", backend=~"$backend"}"#,
             ),
             ("all, since start", "premix:sql_cache_hit_ratio:total"),
         ],
@@ -106,50 +140,55 @@ pub(crate) const PANELS: &[Panel] = &[
         title: "Eager loading: strategy mix",
         unit: "reqps",
         queries: &[(
-            "{{model}}.{{relation}} {{strategy}}",
-            r#"sum by (model, relation, strategy) (rate(premix_eager_load_total{model=~"$model"}[5m]))"#,
+            "{{model}}.{{relation}} {{strategy}} {{backend}}",
+            r#"sum by (model, relation, strategy, backend) (rate(premix_eager_load_total{model=~"$model", backend=~"$backend"}[5m]))"#,
         )],
     },
     Panel {
         title: "Eager loading: time per parent",
         unit: "s",
         queries: &[(
-            "{{model}}.{{relation}} {{strategy}}",
-            r#"premix:eager_load_seconds_per_parent:rate5m{model=~"$model"}"#,
+            "{{model}}.{{relation}} {{strategy}} {{backend}}",
+            r#"premix:eager_load_seconds_per_parent:rate5m{model=~"$model", backend=~"$backend"}"#,
         )],
     },
     Panel {
         title: "Eager loading: parents per load (p50)",
         unit: "short",
         queries: &[(
-            "{{model}}.{{relation}} {{strategy}}",
-            r#"histogram_quantile(0.5, sum by (le, model, relation, strategy) (rate(premix_eager_load_parents_bucket{model=~"$model"}[5m])))"#,
+            "{{model}}.{{relation}} {{strategy}} {{backend}}",
+            r#"histogram_quantile(0.5, sum by (le, model, relation, strategy, backend) (rate(premix_eager_load_parents_bucket{model=~"$model", backend=~"$backend"}[5m])))"#,
         )],
     },
 ];
 
-/// Recording rules: name and expression. The cache ratios use the same
-/// definitions as `Snapshot::cache_score()`.
+/// Recording rules: name and expression. Every one aggregates over
+/// instances, so one rule serves one process and a fleet alike. The cache
+/// ratios use the same definitions as `Snapshot::cache_score()`.
 pub(crate) const RECORDING_RULES: &[(&str, &str)] = &[
     (
         "premix:op_error_ratio:rate5m",
-        r#"sum by (op, model) (rate(premix_op_calls_total{outcome="error"}[5m])) / sum by (op, model) (rate(premix_op_calls_total[5m]))"#,
+        r#"sum by (op, model, backend) (rate(premix_op_calls_total{outcome="error"}[5m])) / sum by (op, model, backend) (rate(premix_op_calls_total[5m]))"#,
     ),
     (
         "premix:op_allocations_per_call:rate5m",
-        "sum by (op, model) (rate(premix_op_allocations_total[5m])) / sum by (op, model) (rate(premix_op_calls_total[5m]))",
+        "sum by (op, model, backend) (rate(premix_op_allocations_total[5m])) / sum by (op, model, backend) (rate(premix_op_calls_total[5m]))",
+    ),
+    (
+        "premix:pool_wait_seconds:p99_rate5m",
+        "histogram_quantile(0.99, sum by (le, op, model, backend) (rate(premix_pool_wait_seconds_bucket[5m])))",
     ),
     (
         "premix:stmt_cache_hit_ratio:rate5m",
-        r#"sum by (op, model) (rate(premix_stmt_cache_lookups_total{result="hit"}[5m])) / sum by (op, model) (rate(premix_stmt_cache_lookups_total{result=~"hit|miss|ambiguous"}[5m]))"#,
+        r#"sum by (op, model, backend) (rate(premix_stmt_cache_lookups_total{result="hit"}[5m])) / sum by (op, model, backend) (rate(premix_stmt_cache_lookups_total{result=~"hit|miss|ambiguous|disagreement"}[5m]))"#,
     ),
     (
         "premix:sql_cache_hit_ratio:rate5m",
-        r#"sum by (op, model) (rate(premix_sql_cache_lookups_total{result="hit"}[5m])) / sum by (op, model) (rate(premix_sql_cache_lookups_total[5m]))"#,
+        r#"sum by (op, model, backend) (rate(premix_sql_cache_lookups_total{result="hit"}[5m])) / sum by (op, model, backend) (rate(premix_sql_cache_lookups_total[5m]))"#,
     ),
     (
         "premix:stmt_cache_hit_ratio:total",
-        r#"sum(premix_stmt_cache_lookups_total{result="hit"}) / sum(premix_stmt_cache_lookups_total{result=~"hit|miss|ambiguous"})"#,
+        r#"sum(premix_stmt_cache_lookups_total{result="hit"}) / sum(premix_stmt_cache_lookups_total{result=~"hit|miss|ambiguous|disagreement"})"#,
     ),
     (
         "premix:sql_cache_hit_ratio:total",
@@ -157,7 +196,7 @@ pub(crate) const RECORDING_RULES: &[(&str, &str)] = &[
     ),
     (
         "premix:eager_load_seconds_per_parent:rate5m",
-        "sum by (model, relation, strategy) (rate(premix_eager_load_duration_seconds_sum[5m])) / sum by (model, relation, strategy) (rate(premix_eager_load_parents_sum[5m]))",
+        "sum by (model, relation, strategy, backend) (rate(premix_eager_load_duration_seconds_sum[5m])) / sum by (model, relation, strategy, backend) (rate(premix_eager_load_parents_sum[5m]))",
     ),
 ];
 
@@ -179,7 +218,19 @@ const ALERTS: &[(&str, &str, &str, &str)] = &[
         "PremixErrorBurst",
         "premix:op_error_ratio:rate5m > 0.05",
         "5m",
-        "More than 5% of {{ $labels.op }} calls on {{ $labels.model }} fail",
+        "More than 5% of {{ $labels.op }} calls on {{ $labels.model }} ({{ $labels.backend }}) fail",
+    ),
+    (
+        "PremixPoolExhausted",
+        r#"sum by (backend) (rate(premix_op_errors_total{kind=~"pool_timeout|pool_closed"}[5m])) > 0"#,
+        "2m",
+        "{{ $labels.backend }} operations cannot get a connection: the pool is exhausted or closed",
+    ),
+    (
+        "PremixPoolWaitHigh",
+        "premix:pool_wait_seconds:p99_rate5m > 0.1",
+        "10m",
+        "{{ $labels.op }} on {{ $labels.model }} waits {{ $value | humanizeDuration }} (p99) for a connection",
     ),
 ];
 
@@ -274,6 +325,7 @@ fn dashboard() -> String {
         "templating": {"list": [
             variable("model", "premix_op_calls_total"),
             variable("op", "premix_op_calls_total"),
+            variable("backend", "premix_op_calls_total"),
         ]},
         "panels": panels,
     });
@@ -335,6 +387,7 @@ fn metrics_doc() -> String {
         let kind = match def.kind {
             MetricKind::Counter => "counter",
             MetricKind::Histogram => "histogram",
+            MetricKind::Gauge => "gauge",
         };
         let _ = writeln!(
             out,
@@ -351,13 +404,41 @@ fn metrics_doc() -> String {
     }
     out.push_str(
         "\n## Label values\n\n\
-         - `op`: `find_by_id`, `select`, `insert`, `update`, `delete`, `eager_load` (the ORM fork), \
-         or any snake_case literal given to `#[instrument(op = ...)]`.\n\
-         - `model`: the model's table name (at most 64 per call site; more fold into `_other`).\n\
-         - `outcome`: `ok`, `error` (returned `Err` or panicked), `cancelled` (dropped before completion).\n\
-         - `result`: `hit`, `miss`; statement-cache lookups also `ambiguous` (a full cache whose \
-         size did not change: a hit or an evicting miss, not told apart) and `unprepared`.\n\
+         - `op`: `find_by_id`, `select`, `insert`, `update`, `delete`, `eager_load` (the ORM fork; \
+         `premix_query!` statements count under the operation they perform), or any snake_case \
+         literal given to `#[instrument(op = ...)]`.\n\
+         - `model`: the model's table name (at most 64 (model, backend) pairs per call site; more \
+         fold into `_other`).\n\
+         - `backend`: `sqlite`, `postgresql`; `none` for instrumented code that names no database.\n\
+         - `outcome`: `ok`, `error` (failed, see `kind`), `cancelled` (dropped before completion; a \
+         stream dropped after it yielded an error is that error, not cancelled).\n\
+         - `kind` (errors): `pool_timeout` (no connection within the acquire timeout), \
+         `pool_closed`, `connection` (I/O, TLS, protocol, a crashed SQLite worker), `database` (the \
+         database refused or failed the statement), `decode`, `not_found` (a row that had to \
+         exist), `conflict` (a version conflict: nothing was written), `refused` (the ORM refused \
+         the query before it reached the database: an unknown column, a raw filter without \
+         `.allow_unsafe()`, invalid input), `panic`, `other`.\n\
+         - `result`: `hit`, `miss`; statement-cache lookups also `unprepared` (no lookup), \
+         `ambiguous` and `disagreement` (see below).\n\
          - `strategy`: `vec`, `hashmap`. `relation`: the `#[has_many]` field name.\n\
+         - `pool`: `0`, `1`, ... in the order the ORM built its pools (`_other` past 16).\n\
+         \n## When a statement-cache lookup cannot be told\n\n\
+         sqlx keeps each connection's prepared statements in an LRU cache and says nothing about \
+         a lookup. The ORM reads the connection's cache size around each statement: it grew, a \
+         miss; it stayed put with room left, a hit. On a full cache a hit and a miss that evicted \
+         another statement leave the size put: those lookups are `ambiguous`, never guessed, \
+         unless the pool was built with `StatementCache::exact()` (`Premix::sqlite_pool`, \
+         `Premix::postgres_pool`). Such a pool identifies each connection it hands out (a round \
+         trip, in place of sqlx's liveness ping) and the ORM keeps a shadow of that connection's \
+         cache, which classifies every lookup as a hit, a miss, or a miss with an eviction, at any \
+         size. `ambiguous` remains where the ORM cannot tell which connection ran a statement: \
+         pools it did not build or built without `exact()`, and connections the application \
+         lends it (`&mut *tx`, `&mut *conn`). When other code runs statements on a connection of \
+         an exact pool, the ORM notices (the application acquired it, or its cache size \
+         disagrees with the shadow), forgets which statements that connection holds and learns \
+         them again; a lookup it cannot tell meanwhile is a `disagreement`. Each such lookup \
+         uses up one forgotten statement, so exactness returns after at most the cache's \
+         capacity of them.\n\
          \n## Recording rules\n\n\
          Defined in `dashboards/prometheus/rules.yml`, with the definitions of \
          `premix_instrument::Snapshot::cache_score()`:\n\n",
@@ -371,13 +452,19 @@ fn metrics_doc() -> String {
 fn recorded_where(name: &str) -> &'static str {
     match name {
         n if n.starts_with("premix_op_") => {
-            "every `#[instrument]`ed call, when it completes or is dropped (`premix-instrument/src/scope.rs`)"
+            "every `#[instrument]`ed call, when it completes or is dropped (`premix-instrument/src/scope.rs`); exported at the next flush (`premix-instrument/src/export.rs`)"
         }
         n if n.starts_with("premix_stmt_cache") => {
-            "the ORM fork around each statement on its held connection (`premix-orm-fork/src/observe.rs`)"
+            "the ORM fork around each statement on its held connection (`premix-orm-fork/src/observe/statements.rs`)"
         }
         n if n.starts_with("premix_sql_cache") => {
-            "the ORM fork at each SQL-text cache lookup (`premix-orm-fork/src/observe.rs`)"
+            "the ORM fork at each SQL-text cache lookup (`premix-orm-fork/src/observe/sites.rs`)"
+        }
+        n if n.starts_with("premix_pool_wait") => {
+            "the ORM fork around each acquire from a pool (`premix-orm-fork/src/observe/statements.rs`)"
+        }
+        n if n.starts_with("premix_pool_") => {
+            "sampled by the ORM fork when its operations acquire from a pool it built (`premix-orm-fork/src/observe/pools.rs`)"
         }
         _ => "the ORM fork after each eager load (`premix-orm-fork/src/eager.rs`)",
     }

@@ -158,9 +158,24 @@ where
                 .all()
                 .await?;
         }
-        _ => {
+        _ if i % 40 == 19 => {
             // A lookup of something that is not there.
             User::find_by_id(pool, -1).await?;
+        }
+        _ => {
+            // A search naming a field the model does not have (it came from
+            // a request): the ORM refuses it before it reaches the database,
+            // and the application answers the request with an error and
+            // carries on.
+            let refused = User::find_in_pool(pool)
+                .filter_eq("nickname", "ann")
+                .all()
+                .await;
+            if !matches!(refused, Err(sqlx::Error::ColumnNotFound(_))) {
+                return Err(sqlx::Error::Protocol(format!(
+                    "a filter on an unknown column was not refused: {refused:?}"
+                )));
+            }
         }
     }
     Ok(())

@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use premix_orm_fork::prelude::*;
-use premix_orm_fork::{SqlDialect, sqlx};
+use premix_orm_fork::{SqlDialect, StatementCache, sqlx};
 use sqlx::Pool;
 
 #[cfg(feature = "instrument")]
@@ -154,10 +154,12 @@ async fn postgres_pool(url: &str) -> Result<sqlx::PgPool, sqlx::Error> {
     .execute(&mut admin)
     .await?;
     let options = PgConnectOptions::from_str(url)?.options([("search_path", "premix_quickstart")]);
-    PgPoolOptions::new()
-        .max_connections(4)
-        .connect_with(options)
-        .await
+    Premix::postgres_pool(
+        options,
+        PgPoolOptions::new().max_connections(4),
+        StatementCache::default(),
+    )
+    .await
 }
 
 async fn workload<DB: SqlDialect>(

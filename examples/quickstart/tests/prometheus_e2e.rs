@@ -245,7 +245,8 @@ fn dashboards_and_rules_work_on_a_real_prometheus() {
                 .as_str()
                 .unwrap()
                 .replace("$model", ".*")
-                .replace("$op", ".*");
+                .replace("$op", ".*")
+                .replace("$backend", ".*");
             let series = query(prometheus_addr, &expr);
             println!(
                 "{:>4} series  {}: {}",

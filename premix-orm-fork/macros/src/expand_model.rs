@@ -241,7 +241,7 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
                 fn __load_relation<'c>(
                     parents: &'c mut [Self],
                     relation: &'c str,
-                    conn: &'c mut <DB as #sqlx::Database>::Connection,
+                    conn: &'c mut #krate::__private::Conn<'_, DB>,
                     options: #krate::EagerOptions,
                 ) -> impl ::core::future::Future<Output = ::core::result::Result<::core::option::Option<u64>, #sqlx::Error>> + ::core::marker::Send + 'c {
                     async move {

@@ -1,0 +1,182 @@
+//! Telling connections apart, for pools built with
+//! [`StatementCache::exact`](crate::StatementCache::exact).
+//!
+//! sqlx 0.8 gives a connection no identity its users can read for free. The
+//! database's own can be asked for: SQLite's connection handle
+//! (`lock_handle`, a round trip to the connection's worker thread), and
+//! PostgreSQL's backend process id (`SELECT pg_backend_pid()`, a round trip
+//! to the server). A pool built for exact accounting asks every time it
+//! hands out a connection, in place of the liveness ping sqlx would
+//! otherwise send (`test_before_acquire`), and keeps a record per
+//! connection: a shadow of its statement cache.
+//!
+//! The hook that asks runs inside the pool's `acquire`, in the acquiring
+//! task. An operation of the fork acquires inside a task-local scope, and
+//! the hook leaves the connection's record there for it. An acquire outside
+//! that scope is other code (the application's own queries, a transaction
+//! it opens), which may run statements the fork will not see: the record is
+//! marked, and the next operation of the fork that gets the connection
+//! resyncs the shadow (see `StmtCacheShadow::resync`). The same happens when
+//! the connection's cache size disagrees with the shadow's.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+use premix_instrument::StmtCacheShadow;
+use sqlx::pool::{PoolConnection, PoolOptions};
+use sqlx::{Connection, Pool};
+
+use crate::dialect::{Backend, SqlDialect};
+
+/// What the fork knows about one identified connection.
+#[derive(Debug)]
+pub(crate) struct ConnRecord {
+    pub(crate) shadow: Mutex<StmtCacheShadow>,
+    /// Other code acquired it since the fork last did.
+    foreign: AtomicBool,
+    /// A statement ended in a way that says nothing sure about the cache (a
+    /// broken connection).
+    pub(crate) uncertain: AtomicBool,
+    last_seen: AtomicU64,
+}
+
+impl ConnRecord {
+    fn new(capacity: usize) -> Arc<Self> {
+        Arc::new(Self {
+            shadow: Mutex::new(StmtCacheShadow::new(capacity)),
+            foreign: AtomicBool::new(false),
+            uncertain: AtomicBool::new(false),
+            last_seen: AtomicU64::new(0),
+        })
+    }
+
+    /// Makes the shadow agree with the connection before the fork uses it:
+    /// forgets what it knew if other code may have run statements since, or
+    /// if the sizes disagree. `size` must be settled (see the hooks).
+    fn check(&self, size: usize) {
+        let suspect = self.foreign.swap(false, Ordering::Relaxed)
+            | self.uncertain.swap(false, Ordering::Relaxed);
+        let mut shadow = self.shadow.lock();
+        if suspect || shadow.len() != size {
+            shadow.resync(size);
+        }
+    }
+}
+
+/// Records kept at most; past that the least recently seen is dropped (its
+/// connection, if still alive, gets a fresh record that relearns its cache).
+const MAX_RECORDS: usize = 4096;
+
+/// Identified connections, by backend and the database's id for them.
+type Records = HashMap<(Backend, u64), Arc<ConnRecord>>;
+
+static RECORDS: Mutex<Option<Records>> = Mutex::new(None);
+static CLOCK: AtomicU64 = AtomicU64::new(0);
+
+fn with_records<R>(f: impl FnOnce(&mut Records) -> R) -> R {
+    let mut records = RECORDS.lock();
+    let records = records.get_or_insert_with(HashMap::new);
+    if records.len() > MAX_RECORDS {
+        if let Some(stalest) = records
+            .iter()
+            .min_by_key(|(_, r)| r.last_seen.load(Ordering::Relaxed))
+            .map(|(key, _)| *key)
+        {
+            records.remove(&stalest);
+        }
+    }
+    f(records)
+}
+
+/// A record for a connection just opened: its cache is empty.
+fn opened(backend: Backend, id: u64, capacity: usize) -> Arc<ConnRecord> {
+    let record = ConnRecord::new(capacity);
+    with_records(|records| records.insert((backend, id), Arc::clone(&record)));
+    record
+}
+
+/// The record of a connection handed out again, checked against its cache
+/// size; a fresh one, forgetful, if none is kept.
+fn reacquired(backend: Backend, id: u64, capacity: usize, size: usize) -> Arc<ConnRecord> {
+    let record = with_records(|records| {
+        Arc::clone(records.entry((backend, id)).or_insert_with(|| {
+            let record = ConnRecord::new(capacity);
+            record.uncertain.store(true, Ordering::Relaxed);
+            record
+        }))
+    });
+    record.check(size);
+    record
+}
+
+tokio::task_local! {
+    /// Where the acquire hooks leave the record of the connection they hand
+    /// out, when the fork is the one acquiring.
+    static HANDOFF: Cell<Option<Arc<ConnRecord>>>;
+}
+
+/// Leaves `record` for the fork's acquire in progress on this task; false
+/// when the acquire is not the fork's.
+fn hand_off(record: &Arc<ConnRecord>) -> bool {
+    record
+        .last_seen
+        .store(CLOCK.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+    HANDOFF
+        .try_with(|slot| slot.set(Some(Arc::clone(record))))
+        .is_ok()
+}
+
+/// Acquires from a pool whose hooks identify connections, and returns the
+/// connection with its record (`None` only if a hook did not run, which
+/// sqlx does not do on success).
+pub(crate) async fn acquire_identified<DB: SqlDialect>(
+    pool: &Pool<DB>,
+) -> (
+    Result<PoolConnection<DB>, sqlx::Error>,
+    Option<Arc<ConnRecord>>,
+) {
+    HANDOFF
+        .scope(Cell::new(None), async {
+            let conn = pool.acquire().await;
+            (conn, HANDOFF.with(Cell::take))
+        })
+        .await
+}
+
+/// `options` with the hooks that identify every connection handed out. They
+/// replace sqlx's liveness ping: identifying is a round trip that fails on a
+/// dead connection just as the ping would.
+pub(crate) fn identifying<DB: SqlDialect>(
+    options: PoolOptions<DB>,
+    capacity: usize,
+) -> PoolOptions<DB> {
+    options
+        .test_before_acquire(false)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                let id = DB::identify_connection(conn).await?;
+                let record = opened(DB::BACKEND, id, capacity);
+                // Not the fork's acquire (a pool warming up, other code):
+                // the cache is empty now, so anything other code runs
+                // shows as a size the shadow does not have.
+                hand_off(&record);
+                Ok(())
+            })
+        })
+        .before_acquire(move |conn, _meta| {
+            Box::pin(async move {
+                let id = DB::identify_connection(conn).await?;
+                // Settled: the round trip above waited for everything the
+                // connection had been asked to do.
+                let size = conn.cached_statements_size();
+                let record = reacquired(DB::BACKEND, id, capacity, size);
+                if !hand_off(&record) {
+                    record.foreign.store(true, Ordering::Relaxed);
+                }
+                Ok(true)
+            })
+        })
+}

@@ -1,0 +1,103 @@
+//! The facade with the `instrument` feature off: zero-sized stand-ins with
+//! the same names and signatures as the real ones, doing nothing.
+
+use sqlx::Pool;
+use sqlx::pool::PoolConnection;
+
+use crate::dialect::SqlDialect;
+use crate::meta::SqlLookup;
+
+/// Stands in for a call site.
+#[derive(Debug)]
+pub(crate) struct Site;
+
+impl Site {
+    const fn new(_op: &'static str) -> Self {
+        Self
+    }
+}
+
+pub(crate) static FIND_BY_ID: Site = Site::new("find_by_id");
+pub(crate) static INSERT: Site = Site::new("insert");
+pub(crate) static UPDATE: Site = Site::new("update");
+pub(crate) static DELETE: Site = Site::new("delete");
+pub(crate) static SELECT: Site = Site::new("select");
+pub(crate) static EAGER_LOAD: Site = Site::new("eager_load");
+
+/// Stands in for one operation's counters.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Op;
+
+// The same signature as the real one, whose `DB` names the backend label.
+#[allow(clippy::extra_unused_type_parameters)]
+#[inline(always)]
+pub(crate) const fn op<DB: SqlDialect>(_site: &'static Site, _table: &'static str) -> Op {
+    Op
+}
+
+impl Op {
+    #[inline(always)]
+    pub(crate) const fn sql(self, _lookup: SqlLookup) {}
+}
+
+/// Stands in for a statement's cache identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StmtId;
+
+impl StmtId {
+    #[inline(always)]
+    pub(crate) const fn of(_sql: &str) -> Self {
+        Self
+    }
+}
+
+/// Stands in for what is known about a held connection.
+#[derive(Debug)]
+pub(crate) struct Tracked;
+
+/// Stands in for one statement's cache reading.
+#[derive(Debug)]
+pub(crate) struct Watch;
+
+impl Watch {
+    #[inline(always)]
+    pub(crate) const fn needs_settled_size(&self) -> bool {
+        false
+    }
+}
+
+impl Tracked {
+    #[inline(always)]
+    pub(crate) const fn unidentified() -> Self {
+        Self
+    }
+
+    #[inline(always)]
+    pub(crate) const fn before<DB: SqlDialect>(
+        &self,
+        _conn: &DB::Connection,
+        _id: StmtId,
+        _persistent: bool,
+    ) -> Watch {
+        Watch
+    }
+
+    #[inline(always)]
+    pub(crate) const fn after<DB: SqlDialect>(
+        &self,
+        _op: Op,
+        _watch: Watch,
+        _conn: &DB::Connection,
+        _failure: Option<&sqlx::Error>,
+    ) {
+    }
+}
+
+/// Takes a connection from `pool`.
+#[inline(always)]
+pub(crate) async fn acquire<DB: SqlDialect>(
+    pool: &Pool<DB>,
+    _op: Op,
+) -> Result<(PoolConnection<DB>, Tracked), sqlx::Error> {
+    pool.acquire().await.map(|conn| (conn, Tracked))
+}
