@@ -161,6 +161,30 @@ impl Premix {
         .await
     }
 
+    /// Lends one connection of `pool` to `inspect`, for reading what the
+    /// database knows about it (its cache size, PostgreSQL's
+    /// `pg_prepared_statements`) to check the instrumentation's counts
+    /// against. On a pool built with [`StatementCache::exact`] the fork
+    /// keeps following the connection's cache, so `inspect` must prepare
+    /// nothing: use `sqlx::raw_sql` (the simple protocol) or the
+    /// connection's own readings. If the cache size changes anyway, the fork
+    /// notices and learns the cache again.
+    ///
+    /// # Errors
+    /// What acquiring from the pool reports.
+    pub async fn inspect_connection<DB, R>(
+        pool: &Pool<DB>,
+        inspect: impl AsyncFnOnce(&mut DB::Connection) -> R,
+    ) -> Result<R, sqlx::Error>
+    where
+        DB: SqlDialect,
+    {
+        let (mut conn, lent) = crate::observe::lend(pool).await?;
+        let inspected = inspect(&mut conn).await;
+        lent.returned::<DB>(&conn);
+        Ok(inspected)
+    }
+
     /// A PostgreSQL pool with your own options, whose connections cache
     /// `cache` prepared statements (the capacity is set on `connect`).
     ///

@@ -7,11 +7,13 @@ mod common;
 
 use std::str::FromStr;
 
+use common::accounting::{GroundTruth, a_full_cache_is_counted_exactly, other_code_is_noticed};
 use common::*;
 use premix_instrument::Snapshot;
 use premix_orm_fork::prelude::Model;
 use premix_orm_fork::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use premix_orm_fork::sqlx::{self, Connection, PgConnection, PgPool, Row};
+use premix_orm_fork::{Premix, StatementCache};
 
 /// Prepared statements on this backend, by the server's own account.
 async fn prepared_on(conn: &mut PgConnection) -> i64 {
@@ -150,6 +152,52 @@ impl PagedSelect for User {
     }
 }
 
+/// A schema of its own, and a pool of one connection built by the fork for
+/// exact accounting.
+async fn exact_pool(url: &str, schema: &str, capacity: usize) -> PgPool {
+    drop(pool(url, schema, 1, capacity).await);
+    let options = PgConnectOptions::from_str(url)
+        .unwrap()
+        .options([("search_path", schema)]);
+    Premix::postgres_pool(
+        options,
+        PgPoolOptions::new().max_connections(1),
+        StatementCache::new(capacity).exact(),
+    )
+    .await
+    .unwrap()
+}
+
+/// The server's account of the connection: `pg_prepared_statements` (read
+/// through the simple protocol, preparing nothing), which must also be the
+/// client's cache size.
+struct PgPrepared;
+
+impl GroundTruth<sqlx::Postgres> for PgPrepared {
+    async fn statements(&self, pool: &PgPool) -> usize {
+        Premix::inspect_connection(pool, async |conn: &mut PgConnection| {
+            let on_server = usize::try_from(prepared_on(conn).await).unwrap();
+            assert_eq!(
+                on_server,
+                conn.cached_statements_size(),
+                "server and client disagree"
+            );
+            on_server
+        })
+        .await
+        .unwrap()
+    }
+}
+
+async fn full_caches(url: &str) {
+    for capacity in [2, 100] {
+        let pool = exact_pool(url, &format!("premix_truth_full_{capacity}"), capacity).await;
+        a_full_cache_is_counted_exactly(&pool, capacity, &PgPrepared).await;
+        let pool = exact_pool(url, &format!("premix_truth_other_{capacity}"), capacity).await;
+        other_code_is_noticed(&pool, capacity).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_counts_match_pg_prepared_statements() {
     let Some(url) = database_url("postgres ground truth") else {
@@ -161,4 +209,5 @@ async fn postgres_counts_match_pg_prepared_statements() {
     concurrent_lookups_add_up(&pool(&url, "premix_truth_concurrent", 4, 100).await, 4).await;
     eager_threshold_counts(&pool(&url, "premix_truth_eager", 1, 100).await).await;
     connections_start_cold(&pool(&url, "premix_truth_cold", 3, 100).await).await;
+    full_caches(&url).await;
 }

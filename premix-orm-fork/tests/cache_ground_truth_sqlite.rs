@@ -4,11 +4,14 @@
 
 mod common;
 
+use std::str::FromStr;
+
+use common::accounting::{GroundTruth, a_full_cache_is_counted_exactly, other_code_is_noticed};
 use common::*;
 use premix_instrument::Snapshot;
 use premix_orm_fork::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use premix_orm_fork::sqlx::{Connection, SqlitePool};
-use premix_orm_fork::{Premix, prelude::Model};
+use premix_orm_fork::{Premix, StatementCache, prelude::Model};
 
 /// The ground truth: the connection's cache size once its worker settled.
 async fn cache_size(pool: &SqlitePool) -> usize {
@@ -167,6 +170,46 @@ async fn a_full_cache_is_counted_as_ambiguous() {
     let _ = std::fs::remove_file(path);
 }
 
+/// An in-memory database on one connection built by the fork for exact
+/// accounting.
+async fn exact_pool(capacity: usize) -> SqlitePool {
+    let pool = Premix::sqlite_pool(
+        SqliteConnectOptions::from_str("sqlite::memory:").unwrap(),
+        SqlitePoolOptions::new()
+            .min_connections(1)
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None),
+        StatementCache::new(capacity).exact(),
+    )
+    .await
+    .unwrap();
+    sync_all(&pool).await;
+    pool
+}
+
+/// The connection's own count, once its worker has settled (the exact pool
+/// identifies the connection with a round trip to the worker when it hands
+/// it out).
+struct CacheSize;
+
+impl GroundTruth<sqlx::Sqlite> for CacheSize {
+    async fn statements(&self, pool: &SqlitePool) -> usize {
+        Premix::inspect_connection(pool, async |conn: &mut sqlx::SqliteConnection| {
+            conn.cached_statements_size()
+        })
+        .await
+        .unwrap()
+    }
+}
+
+async fn full_caches() {
+    for capacity in [2, 100] {
+        a_full_cache_is_counted_exactly(&exact_pool(capacity).await, capacity, &CacheSize).await;
+        other_code_is_noticed(&exact_pool(capacity).await, capacity).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_counts_match_ground_truth() {
     scripted_workload_matches_the_cache_size().await;
@@ -175,4 +218,5 @@ async fn sqlite_counts_match_ground_truth() {
     each_connection_starts_cold().await;
     concurrent_lookups().await;
     a_full_cache_is_counted_as_ambiguous().await;
+    full_caches().await;
 }

@@ -180,3 +180,34 @@ pub(crate) fn identifying<DB: SqlDialect>(
             })
         })
 }
+
+/// A connection lent to the application by `Premix::inspect_connection`:
+/// acquired as the fork's own, checked when it comes back.
+#[derive(Debug)]
+pub(crate) struct Lent(Option<Arc<ConnRecord>>);
+
+impl Lent {
+    /// Marks the record uncertain if the lent connection's cache size no
+    /// longer matches its shadow.
+    pub(crate) fn returned<DB: SqlDialect>(self, conn: &DB::Connection) {
+        if let Some(record) = self.0
+            && record.shadow.lock().len() != conn.cached_statements_size()
+        {
+            record.uncertain.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Takes a connection from `pool` to lend to the application, without
+/// marking it as used by other code.
+pub(crate) async fn lend<DB: SqlDialect>(
+    pool: &Pool<DB>,
+) -> Result<(PoolConnection<DB>, Lent), sqlx::Error> {
+    let exact = super::pools::find(pool).is_some_and(|p| p.exact);
+    let (conn, record) = if exact {
+        acquire_identified(pool).await
+    } else {
+        (pool.acquire().await, None)
+    };
+    Ok((conn?, Lent(record)))
+}

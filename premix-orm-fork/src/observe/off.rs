@@ -101,3 +101,20 @@ pub(crate) async fn acquire<DB: SqlDialect>(
 ) -> Result<(PoolConnection<DB>, Tracked), sqlx::Error> {
     pool.acquire().await.map(|conn| (conn, Tracked))
 }
+
+/// Stands in for a lent connection's record.
+#[derive(Debug)]
+pub(crate) struct Lent;
+
+impl Lent {
+    #[inline(always)]
+    pub(crate) const fn returned<DB: SqlDialect>(self, _conn: &DB::Connection) {}
+}
+
+/// Takes a connection from `pool` to lend to the application.
+#[inline(always)]
+pub(crate) async fn lend<DB: SqlDialect>(
+    pool: &Pool<DB>,
+) -> Result<(PoolConnection<DB>, Lent), sqlx::Error> {
+    pool.acquire().await.map(|conn| (conn, Lent))
+}

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod accounting;
+
 use premix_orm_fork::prelude::*;
 use premix_orm_fork::{SqlDialect, premix_query, sqlx};
 use sqlx::Pool;
@@ -791,7 +793,9 @@ pub fn stmt_totals(stats: &premix_instrument::Snapshot) -> premix_instrument::St
         total.hits += op.stmt_cache.hits;
         total.misses += op.stmt_cache.misses;
         total.ambiguous += op.stmt_cache.ambiguous;
+        total.disagreement += op.stmt_cache.disagreement;
         total.unprepared += op.stmt_cache.unprepared;
+        total.evictions += op.stmt_cache.evictions;
     }
     total
 }
