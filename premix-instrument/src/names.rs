@@ -187,13 +187,13 @@ pub const CATALOGUE: &[MetricDef] = &[
         name: POOL_CONNECTIONS,
         kind: MetricKind::Gauge,
         labels: &[label::BACKEND, label::POOL],
-        help: "Connections a pool built by the ORM holds, idle or in use, when last sampled.",
+        help: "Connections a pool built by the ORM holds, idle or in use, as the last operation that asked for one found them.",
     },
     MetricDef {
         name: POOL_IDLE_CONNECTIONS,
         kind: MetricKind::Gauge,
         labels: &[label::BACKEND, label::POOL],
-        help: "Idle connections of a pool built by the ORM, when last sampled.",
+        help: "Idle connections of a pool built by the ORM, as the last operation that asked for one found them.",
     },
     MetricDef {
         name: POOL_MAX_CONNECTIONS,

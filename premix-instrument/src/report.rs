@@ -3,21 +3,23 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::Snapshot;
+use crate::{ErrorKind, Snapshot};
 
-/// Renders one row per (op, model): calls, errors, p50/p99 latency,
-/// allocation blocks and bytes per call, statement-cache and SQL-cache hit
-/// ratios; then, if there were eager loads, one row per (model, relation,
-/// strategy, parent-count bucket) with loads and cost per parent; then the
-/// overall cache score.
+/// Renders one row per (op, model, backend): calls, errors, p50/p99 latency
+/// (waiting for a connection included), allocation blocks and bytes per
+/// call, statement-cache and SQL-cache hit ratios; then the errors by kind
+/// and the pools, if any; then, if there were eager loads, one row per
+/// (model, relation, strategy, parent-count bucket) with loads and cost per
+/// parent; then the overall cache score.
 #[must_use]
 pub fn render(snapshot: &Snapshot) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<16} {:<14} {:>8} {:>6} {:>10} {:>10} {:>11} {:>11} {:>9} {:>9}",
+        "{:<12} {:<12} {:<10} {:>7} {:>6} {:>9} {:>9} {:>11} {:>10} {:>8} {:>8}",
         "op",
         "model",
+        "backend",
         "calls",
         "errors",
         "p50",
@@ -30,9 +32,10 @@ pub fn render(snapshot: &Snapshot) -> String {
     for s in snapshot.ops() {
         let _ = writeln!(
             out,
-            "{:<16} {:<14} {:>8} {:>6} {:>10} {:>10} {:>11} {:>11} {:>9} {:>9}",
+            "{:<12} {:<12} {:<10} {:>7} {:>6} {:>9} {:>9} {:>11} {:>10} {:>8} {:>8}",
             s.op,
             s.model,
+            s.backend,
             s.calls(),
             s.errors,
             human(s.p50()),
@@ -44,6 +47,35 @@ pub fn render(snapshot: &Snapshot) -> String {
             percent(s.stmt_cache.hit_ratio()),
             percent(s.sql_cache.hit_ratio()),
         );
+    }
+    let failing: Vec<_> = snapshot.ops().iter().filter(|s| s.errors > 0).collect();
+    if !failing.is_empty() {
+        out.push_str("\nerrors by kind:\n");
+        for s in failing {
+            let kinds: Vec<String> = ErrorKind::ALL
+                .iter()
+                .filter(|k| s.errors_of(**k) > 0)
+                .map(|k| format!("{} {}", k.as_label(), s.errors_of(*k)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {} {} ({}): {}",
+                s.op,
+                s.model,
+                s.backend,
+                kinds.join(", ")
+            );
+        }
+    }
+    if !snapshot.pools().is_empty() {
+        out.push_str("\npools (as the last operation that asked for a connection found them):\n");
+        for p in snapshot.pools() {
+            let _ = writeln!(
+                out,
+                "  {} pool {}: {} open, {} idle, at most {}",
+                p.backend, p.pool, p.size, p.idle, p.max
+            );
+        }
     }
     if !snapshot.eager().is_empty() {
         let _ = writeln!(

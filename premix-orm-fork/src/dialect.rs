@@ -59,6 +59,15 @@ pub trait SqlDialect: Database + sqlx::database::HasStatementCache {
     /// The most bind parameters one statement may carry.
     const MAX_BIND_PARAMS: usize;
 
+    /// Whether an INSERT reads the new id back with `RETURNING` (PostgreSQL)
+    /// rather than from the statement's result (SQLite's last rowid, which
+    /// is what users of SQLite write by hand, and cheaper).
+    const INSERT_RETURNS_ID: bool;
+
+    /// The id the last INSERT assigned, from its result; only asked where
+    /// `INSERT_RETURNS_ID` is false.
+    fn last_insert_id(result: &Self::QueryResult) -> i64;
+
     /// Whether the driver updates a connection's statement-cache size only
     /// after it has sent a statement's rows (SQLite's worker thread does), so
     /// that the size is settled once the rows are read to their end, and not
@@ -172,6 +181,7 @@ impl SqlDialect for sqlx::Sqlite {
     // SQLITE_MAX_VARIABLE_NUMBER's default since SQLite 3.32.
     const MAX_BIND_PARAMS: usize = 32_766;
     const CACHE_SIZE_SETTLES_AFTER_ROWS: bool = true;
+    const INSERT_RETURNS_ID: bool = false;
 
     fn push_placeholder(sql: &mut String, _index: usize) {
         sql.push('?');
@@ -198,6 +208,10 @@ impl SqlDialect for sqlx::Sqlite {
         result.rows_affected()
     }
 
+    fn last_insert_id(result: &sqlx::sqlite::SqliteQueryResult) -> i64 {
+        result.last_insert_rowid()
+    }
+
     #[cfg(feature = "instrument")]
     async fn identify_connection(conn: &mut sqlx::SqliteConnection) -> Result<u64, sqlx::Error> {
         let mut handle = conn.lock_handle().await?;
@@ -212,6 +226,7 @@ impl SqlDialect for sqlx::Postgres {
     const BACKEND: Backend = Backend::Postgres;
     const MAX_BIND_PARAMS: usize = 65_535;
     const CACHE_SIZE_SETTLES_AFTER_ROWS: bool = false;
+    const INSERT_RETURNS_ID: bool = true;
 
     fn push_placeholder(sql: &mut String, index: usize) {
         use std::fmt::Write as _;
@@ -242,6 +257,11 @@ impl SqlDialect for sqlx::Postgres {
 
     fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
         result.rows_affected()
+    }
+
+    fn last_insert_id(_result: &sqlx::postgres::PgQueryResult) -> i64 {
+        // INSERT_RETURNS_ID: the id comes back as a row.
+        0
     }
 
     #[cfg(feature = "instrument")]

@@ -138,6 +138,10 @@ pub trait Model<DB: SqlDialect>:
     #[doc(hidden)]
     fn __set_id(&mut self, row: &DB::Row) -> Result<(), sqlx::Error>;
 
+    /// Stores the id an INSERT assigned (SQLite's last rowid).
+    #[doc(hidden)]
+    fn __assign_id(&mut self, id: i64) -> Result<(), sqlx::Error>;
+
     #[doc(hidden)]
     fn __version(&self) -> Option<i64>;
 

@@ -108,11 +108,12 @@ async fn insert<DB: SqlDialect, T: Model<DB>>(
         FixedSql::Insert
     };
     let sql = fixed_sql::<DB>(meta, which, op);
-    let row = {
-        let query = model.__bind_insert(sqlx::query(sql.text()), with_id);
-        conn.fetch_optional(op, sql.id(), query).await?
-    };
-    match row {
+    let query = model.__bind_insert(sqlx::query(sql.text()), with_id);
+    if !DB::INSERT_RETURNS_ID {
+        let done = conn.execute(op, sql.id(), query).await?;
+        return model.__assign_id(DB::last_insert_id(&done));
+    }
+    match conn.fetch_optional(op, sql.id(), query).await? {
         Some(row) => model.__set_id(&row),
         None => Err(sqlx::Error::RowNotFound),
     }

@@ -23,15 +23,17 @@ use crate::schema::Premix;
 ///   Exact while the cache has room; once it is full a hit and a miss that
 ///   evicted another statement look the same and are counted as
 ///   `ambiguous`. Costs nothing per operation beyond reading the size.
-/// - [`.exact()`](Self::exact): the pool identifies every connection it hands
-///   out (SQLite's connection handle, PostgreSQL's backend process id) in
-///   place of sqlx's liveness ping, and the fork keeps a shadow of each
-///   connection's cache, so every lookup is a hit, a miss, or a miss with an
-///   eviction, at any size. Costs that identifying round trip per acquire
-///   instead of the ping's (measured on this project's machines, one CPU:
-///   SQLite +1.3x per point query, PostgreSQL +1.1x to 1.3x), hence opt-in.
-///   It installs the pool's `after_connect` and `before_acquire` hooks and
-///   turns `test_before_acquire` off: do not set your own on the options.
+/// - [`.exact()`](Self::exact): the fork keeps a shadow of each connection's
+///   cache, so every lookup is a hit, a miss, or a miss with an eviction, at
+///   any size. On a pool of one connection that costs nothing: every
+///   acquire hands out that connection. On a larger pool each acquire
+///   identifies the connection it hands out (SQLite's connection handle,
+///   PostgreSQL's backend process id) in place of sqlx's liveness ping: a
+///   round trip that costs more than the ping (measured on this project's
+///   machines, one CPU: SQLite about 1.3x per point query, PostgreSQL 1.1x
+///   to 1.3x), hence opt-in. It installs the pool's `after_connect` and
+///   `before_acquire` hooks (and on a larger pool turns
+///   `test_before_acquire` off): do not set your own on the options.
 ///
 /// Without the `instrument` feature only the capacity matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,14 +91,10 @@ async fn build<DB: SqlDialect>(
     cache: StatementCache,
 ) -> Result<Pool<DB>, sqlx::Error> {
     #[cfg(feature = "instrument")]
-    let options = if cache.exact {
-        crate::observe::identifying(options, cache.capacity)
-    } else {
-        options
-    };
+    let (options, identity) = crate::observe::prepare(options, cache.capacity, cache.exact);
     let pool = options.connect_with(connect).await?;
     #[cfg(feature = "instrument")]
-    crate::observe::register(&pool, cache.capacity, cache.exact);
+    crate::observe::register(&pool, cache.capacity, identity);
     #[cfg(not(feature = "instrument"))]
     let _ = cache;
     Ok(pool)
@@ -107,7 +105,9 @@ impl Premix {
     /// on and a busy timeout. For an in-memory database (`sqlite::memory:`)
     /// the pool holds exactly one connection that never expires: every
     /// in-memory connection is a database of its own, and closing the last
-    /// one loses the data. Statement caches: [`StatementCache::default`].
+    /// one loses the data; its statement cache is accounted exactly
+    /// ([`StatementCache::exact`], free on one connection). A file database
+    /// gets four connections and [`StatementCache::default`].
     ///
     /// # Errors
     /// A malformed URL, or a database that cannot be opened.
@@ -125,20 +125,24 @@ impl Premix {
         let mut options = SqliteConnectOptions::from_str(url)?
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let pool = if in_memory {
-            SqlitePoolOptions::new()
+        let (pool, cache) = if in_memory {
+            let one = SqlitePoolOptions::new()
                 .min_connections(1)
                 .max_connections(1)
                 .idle_timeout(None)
-                .max_lifetime(None)
+                .max_lifetime(None);
+            (one, StatementCache::default().exact())
         } else {
             options = options
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal);
-            SqlitePoolOptions::new().max_connections(4)
+            (
+                SqlitePoolOptions::new().max_connections(4),
+                StatementCache::default(),
+            )
         };
-        Self::sqlite_pool(options, pool, StatementCache::default()).await
+        Self::sqlite_pool(options, pool, cache).await
     }
 
     /// A SQLite pool with your own options, whose connections cache `cache`

@@ -171,7 +171,10 @@ pub(crate) fn fixed<DB: SqlDialect>(meta: &ModelMeta, which: FixedSql) -> String
                 }
                 w.placeholder();
             }
-            w.push(") RETURNING ").push(id);
+            w.push(")");
+            if DB::INSERT_RETURNS_ID {
+                w.push(" RETURNING ").push(id);
+            }
         }
         FixedSql::Update => {
             w.push("UPDATE ").push(table).push(" SET ");

@@ -7,7 +7,10 @@ mod common;
 
 use std::str::FromStr;
 
-use common::accounting::{GroundTruth, a_full_cache_is_counted_exactly, other_code_is_noticed};
+use common::accounting::{
+    GroundTruth, a_full_cache_is_counted_exactly, every_connection_is_followed,
+    other_code_is_noticed,
+};
 use common::*;
 use premix_instrument::Snapshot;
 use premix_orm_fork::prelude::Model;
@@ -152,16 +155,18 @@ impl PagedSelect for User {
     }
 }
 
-/// A schema of its own, and a pool of one connection built by the fork for
+/// A schema of its own, and a pool of `connections` built by the fork for
 /// exact accounting.
-async fn exact_pool(url: &str, schema: &str, capacity: usize) -> PgPool {
+async fn exact_pool(url: &str, schema: &str, capacity: usize, connections: u32) -> PgPool {
     drop(pool(url, schema, 1, capacity).await);
     let options = PgConnectOptions::from_str(url)
         .unwrap()
         .options([("search_path", schema)]);
     Premix::postgres_pool(
         options,
-        PgPoolOptions::new().max_connections(1),
+        PgPoolOptions::new()
+            .min_connections(connections)
+            .max_connections(connections),
         StatementCache::new(capacity).exact(),
     )
     .await
@@ -174,27 +179,25 @@ async fn exact_pool(url: &str, schema: &str, capacity: usize) -> PgPool {
 struct PgPrepared;
 
 impl GroundTruth<sqlx::Postgres> for PgPrepared {
-    async fn statements(&self, pool: &PgPool) -> usize {
-        Premix::inspect_connection(pool, async |conn: &mut PgConnection| {
-            let on_server = usize::try_from(prepared_on(conn).await).unwrap();
-            assert_eq!(
-                on_server,
-                conn.cached_statements_size(),
-                "server and client disagree"
-            );
-            on_server
-        })
-        .await
-        .unwrap()
+    async fn read(&self, conn: &mut PgConnection) -> usize {
+        let on_server = usize::try_from(prepared_on(conn).await).unwrap();
+        assert_eq!(
+            on_server,
+            conn.cached_statements_size(),
+            "server and client disagree"
+        );
+        on_server
     }
 }
 
 async fn full_caches(url: &str) {
     for capacity in [2, 100] {
-        let pool = exact_pool(url, &format!("premix_truth_full_{capacity}"), capacity).await;
+        let pool = exact_pool(url, &format!("premix_truth_full_{capacity}"), capacity, 1).await;
         a_full_cache_is_counted_exactly(&pool, capacity, &PgPrepared).await;
-        let pool = exact_pool(url, &format!("premix_truth_other_{capacity}"), capacity).await;
+        let pool = exact_pool(url, &format!("premix_truth_other_{capacity}"), capacity, 1).await;
         other_code_is_noticed(&pool, capacity).await;
+        let pool = exact_pool(url, &format!("premix_truth_two_{capacity}"), capacity, 2).await;
+        every_connection_is_followed(&pool, capacity, &PgPrepared).await;
     }
 }
 

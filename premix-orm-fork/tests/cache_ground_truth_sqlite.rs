@@ -6,7 +6,10 @@ mod common;
 
 use std::str::FromStr;
 
-use common::accounting::{GroundTruth, a_full_cache_is_counted_exactly, other_code_is_noticed};
+use common::accounting::{
+    GroundTruth, a_full_cache_is_counted_exactly, every_connection_is_followed,
+    other_code_is_noticed,
+};
 use common::*;
 use premix_instrument::Snapshot;
 use premix_orm_fork::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
@@ -194,19 +197,41 @@ async fn exact_pool(capacity: usize) -> SqlitePool {
 struct CacheSize;
 
 impl GroundTruth<sqlx::Sqlite> for CacheSize {
-    async fn statements(&self, pool: &SqlitePool) -> usize {
-        Premix::inspect_connection(pool, async |conn: &mut sqlx::SqliteConnection| {
-            conn.cached_statements_size()
-        })
-        .await
-        .unwrap()
+    async fn read(&self, conn: &mut sqlx::SqliteConnection) -> usize {
+        conn.cached_statements_size()
     }
+}
+
+/// A file database on two connections built for exact accounting: each
+/// acquire identifies its connection (a round trip to its worker, which
+/// also settles the cache size read after it).
+async fn exact_file_pool(capacity: usize) -> (SqlitePool, std::path::PathBuf) {
+    let path =
+        std::env::temp_dir().join(format!("premix-exact-{capacity}-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let pool = Premix::sqlite_pool(
+        SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true),
+        SqlitePoolOptions::new()
+            .min_connections(2)
+            .max_connections(2),
+        StatementCache::new(capacity).exact(),
+    )
+    .await
+    .unwrap();
+    sync_all(&pool).await;
+    (pool, path)
 }
 
 async fn full_caches() {
     for capacity in [2, 100] {
         a_full_cache_is_counted_exactly(&exact_pool(capacity).await, capacity, &CacheSize).await;
         other_code_is_noticed(&exact_pool(capacity).await, capacity).await;
+        let (pool, path) = exact_file_pool(capacity).await;
+        every_connection_is_followed(&pool, capacity, &CacheSize).await;
+        pool.close().await;
+        let _ = std::fs::remove_file(path);
     }
 }
 

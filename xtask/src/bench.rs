@@ -1,9 +1,9 @@
 //! `cargo xtask bench`: every bench, pinned to one CPU, then one merged set
 //! of results in `benches/results/`:
 //!
-//! - `orm_compare` on SQLite, twice (the fork as is, then with `instrument`),
-//!   and `orm_compare_pg` on a throwaway PostgreSQL cluster (or
-//!   `DATABASE_URL`), each writing `runs/<run>.json`;
+//! - `orm_compare` on SQLite and `orm_compare_pg` on a throwaway PostgreSQL
+//!   cluster (or `DATABASE_URL`), each twice (the fork as is, then with
+//!   `instrument`), each writing `runs/<run>.json`;
 //! - `locality_sweep` and `instrument_overhead`;
 //! - `alloc_profile` (dhat) and the quickstart workload's counters
 //!   (`runs/quickstart.json`);
@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use crate::postgres;
 
 /// The steps `run_all` reports progress for.
-pub(crate) const STEPS: usize = 9;
+pub(crate) const STEPS: usize = 10;
 
 /// Where the benches write.
 pub(crate) fn results_dir() -> PathBuf {
@@ -164,8 +164,10 @@ pub(crate) fn run_all(quick: bool, progress: &mut Progress) -> Result<(), String
     bench("orm_compare", &[], &[], None)?;
     progress.step("orm_compare on SQLite (the fork with instrument on)")?;
     bench("orm_compare", &["instrument"], &[], None)?;
-    progress.step("orm_compare_pg on PostgreSQL over 127.0.0.1")?;
+    progress.step("orm_compare_pg on PostgreSQL over 127.0.0.1 (the fork as is)")?;
     bench("orm_compare_pg", &[], &[], Some(&database_url))?;
+    progress.step("orm_compare_pg on PostgreSQL over 127.0.0.1 (the fork with instrument on)")?;
+    bench("orm_compare_pg", &["instrument"], &[], Some(&database_url))?;
     drop(cluster);
     progress.step("locality_sweep")?;
     bench("locality_sweep", &[], &[], None)?;
@@ -199,7 +201,12 @@ fn merge() -> Result<(), String> {
     let dir = results_dir();
     let mut rows = Vec::new();
     let mut settings = Vec::new();
-    for run in ["sqlite", "sqlite_instrument", "postgres"] {
+    for run in [
+        "sqlite",
+        "sqlite_instrument",
+        "postgres",
+        "postgres_instrument",
+    ] {
         let run_json = read_json(&dir.join(format!("runs/{run}.json")))?;
         settings.push(json!({"run": run, "setting": run_json["setting"]}));
         for row in run_json["results"].as_array().into_iter().flatten() {

@@ -75,6 +75,11 @@ fn main() {
     };
     fairness::self_check();
     capture::install();
+    #[cfg(feature = "instrument")]
+    let _exporter = premix_instrument::install_prometheus(
+        premix_instrument::PrometheusConfig::default().without_listener(),
+    )
+    .expect("the only recorder in this process");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -257,6 +262,11 @@ fn main() {
         results
     });
     if harness::side_mode().is_none() {
-        harness::report("postgres", &setting, &outcomes);
+        let run = if cfg!(feature = "instrument") {
+            "postgres_instrument"
+        } else {
+            "postgres"
+        };
+        harness::report(run, &setting, &outcomes);
     }
 }

@@ -222,6 +222,15 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
                     ::core::result::Result::Ok(())
                 }
 
+                fn __assign_id(&mut self, id: i64) -> ::core::result::Result<(), #sqlx::Error> {
+                    self.#id_field = ::core::convert::TryFrom::try_from(id).map_err(|_| {
+                        #sqlx::Error::Decode(::core::convert::From::from(
+                            "the new row's id does not fit the model's id type",
+                        ))
+                    })?;
+                    ::core::result::Result::Ok(())
+                }
+
                 fn __version(&self) -> ::core::option::Option<i64> {
                     #version_value
                 }

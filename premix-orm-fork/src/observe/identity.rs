@@ -1,14 +1,18 @@
 //! Telling connections apart, for pools built with
 //! [`StatementCache::exact`](crate::StatementCache::exact).
 //!
-//! sqlx 0.8 gives a connection no identity its users can read for free. The
-//! database's own can be asked for: SQLite's connection handle
-//! (`lock_handle`, a round trip to the connection's worker thread), and
-//! PostgreSQL's backend process id (`SELECT pg_backend_pid()`, a round trip
-//! to the server). A pool built for exact accounting asks every time it
-//! hands out a connection, in place of the liveness ping sqlx would
-//! otherwise send (`test_before_acquire`), and keeps a record per
-//! connection: a shadow of its statement cache.
+//! A pool of one connection needs nothing asked: every acquire hands out
+//! that connection, and a new one only after `after_connect` has said so.
+//! Its record is the pool's.
+//!
+//! sqlx 0.8 gives a connection of a larger pool no identity its users can
+//! read for free. The database's own can be asked for: SQLite's connection
+//! handle (`lock_handle`, a round trip to the connection's worker thread),
+//! and PostgreSQL's backend process id (`SELECT pg_backend_pid()`, a round
+//! trip to the server). Such a pool asks every time it hands out a
+//! connection, in place of the liveness ping sqlx would otherwise send
+//! (`test_before_acquire`), and keeps a record per connection: a shadow of
+//! its statement cache.
 //!
 //! The hook that asks runs inside the pool's `acquire`, in the acquiring
 //! task. An operation of the fork acquires inside a task-local scope, and
@@ -21,8 +25,11 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::task::{Context, Poll};
 
 use parking_lot::Mutex;
 use premix_instrument::StmtCacheShadow;
@@ -44,7 +51,7 @@ pub(crate) struct ConnRecord {
 }
 
 impl ConnRecord {
-    fn new(capacity: usize) -> Arc<Self> {
+    pub(crate) fn new(capacity: usize) -> Arc<Self> {
         Arc::new(Self {
             shadow: Mutex::new(StmtCacheShadow::new(capacity)),
             foreign: AtomicBool::new(false),
@@ -56,7 +63,7 @@ impl ConnRecord {
     /// Makes the shadow agree with the connection before the fork uses it:
     /// forgets what it knew if other code may have run statements since, or
     /// if the sizes disagree. `size` must be settled (see the hooks).
-    fn check(&self, size: usize) {
+    pub(crate) fn check(&self, size: usize) {
         let suspect = self.foreign.swap(false, Ordering::Relaxed)
             | self.uncertain.swap(false, Ordering::Relaxed);
         let mut shadow = self.shadow.lock();
@@ -146,6 +153,54 @@ pub(crate) async fn acquire_identified<DB: SqlDialect>(
         .await
 }
 
+/// A hook's answer that is ready at once: zero-sized, so the `BoxFuture` sqlx
+/// asks for allocates nothing.
+struct Ready;
+
+impl Future for Ready {
+    type Output = Result<(), sqlx::Error>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// `before_acquire`'s "keep it", ready at once and zero-sized.
+struct Keep;
+
+impl Future for Keep {
+    type Output = Result<bool, sqlx::Error>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Ready(Ok(true))
+    }
+}
+
+/// `options` (of a pool of one connection) with hooks that keep `record`
+/// for its connection: emptied when a connection opens, marked when other
+/// code acquires it. Nothing is sent to the database, nothing allocated.
+pub(crate) fn following_one<DB: SqlDialect>(
+    options: PoolOptions<DB>,
+    record: &Arc<ConnRecord>,
+) -> PoolOptions<DB> {
+    let opened = Arc::clone(record);
+    let acquired = Arc::clone(record);
+    options
+        .after_connect(move |_conn, _meta| {
+            opened.shadow.lock().resync(0);
+            opened.foreign.store(false, Ordering::Relaxed);
+            opened.uncertain.store(false, Ordering::Relaxed);
+            hand_off(&opened);
+            Box::pin(Ready)
+        })
+        .before_acquire(move |_conn, _meta| {
+            if !hand_off(&acquired) {
+                acquired.foreign.store(true, Ordering::Relaxed);
+            }
+            Box::pin(Keep)
+        })
+}
+
 /// `options` with the hooks that identify every connection handed out. They
 /// replace sqlx's liveness ping: identifying is a round trip that fails on a
 /// dead connection just as the ping would.
@@ -203,11 +258,6 @@ impl Lent {
 pub(crate) async fn lend<DB: SqlDialect>(
     pool: &Pool<DB>,
 ) -> Result<(PoolConnection<DB>, Lent), sqlx::Error> {
-    let exact = super::pools::find(pool).is_some_and(|p| p.exact);
-    let (conn, record) = if exact {
-        acquire_identified(pool).await
-    } else {
-        (pool.acquire().await, None)
-    };
+    let (conn, record) = super::pools::acquire_as_fork(pool).await;
     Ok((conn?, Lent(record)))
 }

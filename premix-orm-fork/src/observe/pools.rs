@@ -9,13 +9,27 @@
 //! counter, with the lock only after a registration.
 
 use std::cell::Cell;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::RwLock;
 use premix_instrument::{PoolGauges, TRACKED_POOLS};
-use sqlx::Pool;
+use sqlx::pool::{PoolConnection, PoolOptions};
+use sqlx::{Connection, Pool};
 
+use super::identity::{ConnRecord, acquire_identified, following_one, identifying};
 use crate::dialect::SqlDialect;
+
+/// How the fork tells a pool's connections apart.
+#[derive(Debug)]
+pub(crate) enum Identity {
+    /// It does not: lookups are classified from cache sizes.
+    None,
+    /// The pool holds one connection, whose record this is.
+    Single(Arc<ConnRecord>),
+    /// Each acquire identifies the connection it hands out (a round trip).
+    Probed,
+}
 
 /// What the fork knows about a pool it built. Leaked: one per pool the
 /// program builds, a few dozen bytes each.
@@ -23,8 +37,7 @@ use crate::dialect::SqlDialect;
 pub(crate) struct PoolRecord {
     /// Each connection's statement-cache capacity.
     pub(crate) capacity: usize,
-    /// Whether its connections are identified when acquired.
-    pub(crate) exact: bool,
+    pub(crate) identity: Identity,
     gauges: &'static PoolGauges,
 }
 
@@ -66,12 +79,31 @@ fn address<DB: SqlDialect>(pool: &Pool<DB>) -> usize {
     std::ptr::from_ref(pool.options()).addr()
 }
 
+/// `options` for a pool the fork builds with statement caches of
+/// `capacity`, with the hooks exact accounting needs when `exact`, and how
+/// its connections will be told apart.
+pub(crate) fn prepare<DB: SqlDialect>(
+    options: PoolOptions<DB>,
+    capacity: usize,
+    exact: bool,
+) -> (PoolOptions<DB>, Identity) {
+    if !exact {
+        return (options, Identity::None);
+    }
+    if options.get_max_connections() == 1 {
+        let record = ConnRecord::new(capacity);
+        (following_one(options, &record), Identity::Single(record))
+    } else {
+        (identifying(options, capacity), Identity::Probed)
+    }
+}
+
 /// Registers a pool the fork just built.
-pub(crate) fn register<DB: SqlDialect>(pool: &Pool<DB>, capacity: usize, exact: bool) {
+pub(crate) fn register<DB: SqlDialect>(pool: &Pool<DB>, capacity: usize, identity: Identity) {
     let n = BUILT.fetch_add(1, Ordering::Relaxed);
     let record: &'static PoolRecord = Box::leak(Box::new(PoolRecord {
         capacity,
-        exact,
+        identity,
         gauges: PoolGauges::register(DB::BACKEND.label(), label(n.min(TRACKED_POOLS))),
     }));
     record.observe(pool);
@@ -97,4 +129,28 @@ pub(crate) fn find<DB: SqlDialect>(pool: &Pool<DB>) -> Option<&'static PoolRecor
         last.set((address, generation, record));
         record
     })
+}
+
+/// Acquires from `pool` as the fork (so its hooks do not take the fork for
+/// other code), and returns the connection's record when the pool's
+/// connections are told apart, checked against the connection's cache.
+pub(crate) async fn acquire_as_fork<DB: SqlDialect>(
+    pool: &Pool<DB>,
+) -> (
+    Result<PoolConnection<DB>, sqlx::Error>,
+    Option<Arc<ConnRecord>>,
+) {
+    match find(pool).map(|built| &built.identity) {
+        None | Some(Identity::None) => (pool.acquire().await, None),
+        Some(Identity::Probed) => acquire_identified(pool).await,
+        Some(Identity::Single(record)) => {
+            let (conn, _opened) = acquire_identified(pool).await;
+            if let Ok(conn) = &conn {
+                // Settled: sqlx pings a connection as it returns it to the
+                // pool, after everything it was asked to do.
+                record.check(conn.cached_statements_size());
+            }
+            (conn, Some(Arc::clone(record)))
+        }
+    }
 }

@@ -32,7 +32,7 @@ use premix_instrument::{Lookup, StmtCacheResult, StmtKey, Stopwatch};
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, Pool};
 
-use super::identity::{ConnRecord, acquire_identified};
+use super::identity::ConnRecord;
 use super::pools;
 use super::sites::Op;
 use crate::dialect::{Backend, SqlDialect};
@@ -84,24 +84,23 @@ impl Watch {
     }
 }
 
-/// Takes a connection from `pool` for `op`: records the wait (failures
-/// included: a timeout waited too), samples the pool's gauges when the fork
-/// built it, and learns which connection it got when the pool identifies
-/// them.
+/// Takes a connection from `pool` for `op`: samples the pool's gauges as it
+/// asks (when the fork built the pool), records the wait (failures
+/// included: a timeout waited too), and learns which connection it got when
+/// the pool identifies them.
 pub(crate) async fn acquire<DB: SqlDialect>(
     pool: &Pool<DB>,
     op: Op,
 ) -> Result<(PoolConnection<DB>, Tracked), sqlx::Error> {
     let waiting = Stopwatch::start();
     let built = pools::find(pool);
-    let (conn, record) = match built {
-        Some(built) if built.exact => acquire_identified(pool).await,
-        _ => (pool.acquire().await, None),
-    };
-    op.handle.record_pool_wait(waiting.elapsed());
     if let Some(built) = built {
+        // What the operation found when it asked: no idle connection means
+        // it waits, or opens one.
         built.observe(pool);
     }
+    let (conn, record) = pools::acquire_as_fork(pool).await;
+    op.handle.record_pool_wait(waiting.elapsed());
     let capacity = built.map_or_else(|| DEFAULT_CAPACITY.load(Ordering::Relaxed), |b| b.capacity);
     Ok((conn?, Tracked { record, capacity }))
 }

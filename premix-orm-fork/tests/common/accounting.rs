@@ -9,15 +9,40 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 use premix_instrument::{ErrorKind, Snapshot};
 use premix_orm_fork::prelude::*;
-use premix_orm_fork::{SqlDialect, premix_query, sqlx};
+use premix_orm_fork::{Premix, SqlDialect, premix_query, sqlx};
 use sqlx::Pool;
 
 use super::{Note, User, seed_users};
 
-/// The statements the database holds for the pool's (only) connection, by
-/// its own account, read without preparing anything.
+/// The statements the database holds for a connection, by its own account,
+/// read without preparing anything.
 pub trait GroundTruth<DB: SqlDialect> {
-    async fn statements(&self, pool: &Pool<DB>) -> usize;
+    async fn read(&self, conn: &mut DB::Connection) -> usize;
+
+    /// What a connection of `pool` holds (the only one, in a pool of one).
+    async fn statements(&self, pool: &Pool<DB>) -> usize {
+        Premix::inspect_connection(pool, async |conn: &mut DB::Connection| {
+            self.read(conn).await
+        })
+        .await
+        .unwrap()
+    }
+
+    /// What the two connections of `pool` hold together: both lent at once,
+    /// so they are both.
+    async fn statements_on_both(&self, pool: &Pool<DB>) -> usize {
+        Premix::inspect_connection(pool, async |first: &mut DB::Connection| {
+            let first = self.read(first).await;
+            let second = Premix::inspect_connection(pool, async |second: &mut DB::Connection| {
+                self.read(second).await
+            })
+            .await
+            .unwrap();
+            first + second
+        })
+        .await
+        .unwrap()
+    }
 }
 
 /// A select whose shape is `k` copies of one filter: `k` distinct
@@ -123,6 +148,37 @@ pub async fn a_full_cache_is_counted_exactly<DB: SqlDialect>(
         "{repeat:?}"
     );
     assert_eq!(truth.statements(pool).await, expected, "after repeating");
+}
+
+/// On an exact pool of two connections, each identified as it is handed
+/// out: a mix that thrashes both caches is classified with nothing left
+/// untold, and misses less evictions are what the two connections hold.
+pub async fn every_connection_is_followed<DB: SqlDialect>(
+    pool: &Pool<DB>,
+    capacity: usize,
+    truth: &impl GroundTruth<DB>,
+) where
+    User: Model<DB>,
+{
+    seed_users(pool, 3).await;
+    // Both connections open, and what they hold before the mix.
+    let start = truth.statements_on_both(pool).await;
+    let mix = selects(pool, async |pool| {
+        for round in 0..3 {
+            for k in 1..=capacity + 1 {
+                shape(pool, k).await;
+            }
+            // Some lookups the other connection's cache has, some not.
+            for k in (1..=capacity).step_by(1 + round) {
+                shape(pool, k).await;
+            }
+        }
+    })
+    .await;
+    assert_eq!((mix.ambiguous, mix.disagreement), (0, 0), "{mix:?}");
+    assert!(mix.hits > 0 && mix.evictions > 0, "{mix:?}");
+    let held = start + mix.misses as usize - mix.evictions as usize;
+    assert_eq!(truth.statements_on_both(pool).await, held, "{mix:?}");
 }
 
 /// Statements other code runs on a connection of an exact pool: the fork

@@ -235,46 +235,70 @@ pub(crate) fn findings(s: &Value) -> Value {
         ],
     ));
 
-    // F4: the cost of exact statement-cache counts on SQLite.
-    let (off, on) = (
-        cell(s, "sqlite", "select_by_pk", "fork", "wall_ratio"),
-        cell(
-            s,
-            "sqlite_instrument",
-            "select_by_pk",
-            "fork+instrument",
-            "wall_ratio",
-        ),
-    );
-    let instructions_ratio = cg["instrument_on_over_off"].as_f64().unwrap_or(f64::NAN);
-    let waiting = if on / off > instructions_ratio {
-        "time grows more than instructions do, so part of the added time is waiting on the \
-         worker's reply"
+    // F4: what `instrument` costs, on both backends, against its targets.
+    let cost = &s["instrument_cost"];
+    let worst = &cost["worst"];
+    let most_blocks = &cost["most_blocks"];
+    let time_target = cost["time_target"].as_f64().unwrap_or(f64::NAN);
+    let blocks_target = cost["blocks_target"].as_f64().unwrap_or(f64::NAN);
+    let worst_ratio = worst["on_over_off"].as_f64().unwrap_or(f64::NAN);
+    let extra_blocks = most_blocks["extra_blocks"].as_f64().unwrap_or(f64::NAN);
+    let title = if worst_ratio <= time_target && extra_blocks <= blocks_target {
+        format!(
+            "With instrument on, every scenario runs within {time_target}x of the fork with it \
+             off, and allocates at most {blocks_target} blocks more per op"
+        )
+    } else if worst_ratio > time_target {
+        format!(
+            "With instrument on, {} on {} runs at {worst_ratio:.3}x the fork with it off, over \
+             the {time_target}x target",
+            text(&worst["scenario"]),
+            text(&worst["backend"])
+        )
     } else {
-        "time grows no more than instructions do, so the added time is work"
+        format!(
+            "With instrument on, {} on {} allocates {extra_blocks} blocks more per op, over the \
+             {blocks_target} target",
+            text(&most_blocks["scenario"]),
+            text(&most_blocks["backend"])
+        )
     };
+    let per_call = s["instrument_overhead"]["rows"]
+        .as_array()
+        .and_then(|r| r.first())
+        .cloned()
+        .unwrap_or(Value::Null);
     out.push(finding(
         "F4",
-        "Exact statement-cache counts cost a round trip per op on SQLite",
+        &title,
         format!(
-            "With `instrument` on, select_by_pk runs at {on:.3}x raw sqlx (off: {off:.3}x). \
-             callgrind counts a difference of {} instructions per op over all threads and {} on \
-             the polling thread ({}x the fork's polling-thread instructions with it off; medians \
-             of three pairs of runs): {waiting}. The statement-cache watch reads \
-             `cached_statements_size()` after a ping that lets the SQLite worker settle; \
-             PostgreSQL needs no ping. The in-process counters themselves cost about {} ns per \
-             call (instrument_overhead, noop_async).",
-            cg["instrument_on_minus_off_all_threads"],
+            "Each scenario's time with `instrument` on over its time with it off, both as ratios \
+             to raw sqlx in their own runs: at most {worst_ratio:.3}x ({} on {}); blocks per op \
+             process-wide at most {extra_blocks} more ({} on {}). No operation makes a round trip \
+             of its own: a statement-cache lookup is classified from the connection's cache size \
+             read around the statement (SQLite's single-row fetches are read to their end when \
+             the size after them is needed, instead of the ping the fork used to send), or from a \
+             shadow of the connection's cache on pools built with `StatementCache::exact()`, which \
+             trades sqlx's liveness ping for an identifying round trip and is opt-in. callgrind: \
+             {} more instructions per select_by_pk on the polling thread ({}x), {} over all \
+             threads. The in-process bookkeeping costs {} ns per call (instrument_overhead, \
+             noop_async); handing a call to the Prometheus recorder costs {} ns more, off the \
+             call's path, on the exporter's thread.",
+            text(&worst["scenario"]),
+            text(&worst["backend"]),
+            text(&most_blocks["scenario"]),
+            text(&most_blocks["backend"]),
             cg["instrument_on_minus_off"],
             cg["instrument_on_over_off"],
-            s["instrument_overhead"]["rows"]
-                .as_array()
-                .and_then(|r| r.first())
-                .map_or(Value::Null, |r| r["overhead_ns"].clone())
+            cg["instrument_on_minus_off_all_threads"],
+            per_call["overhead_ns"],
+            per_call["export_ns"],
         ),
-        "orm_compare (sqlite and sqlite_instrument runs), callgrind, instrument_overhead",
+        "orm_compare and orm_compare_pg (runs with instrument off and on), callgrind, \
+         instrument_overhead",
         &[
-            "premix-orm-fork/src/observe.rs",
+            "premix-orm-fork/src/observe/statements.rs",
+            "premix-orm-fork/src/executor.rs",
             "premix-instrument/src/scope.rs",
         ],
     ));

@@ -106,6 +106,45 @@ fn orm_table(out: &mut String, s: &Value, run: &str) {
     );
 }
 
+/// Per backend and scenario: the fork against raw sqlx with `instrument`
+/// off and on (each in its own run), their quotient, and blocks per op.
+fn instrument_cost_table(out: &mut String, s: &Value) {
+    let cost = &s["instrument_cost"];
+    let _ = writeln!(
+        out,
+        "The fork's wall-time ratio to raw sqlx with `instrument` off and on, each measured \
+         in its own run against that run's raw sqlx, and on / off; blocks per op process-wide. \
+         Targets: on / off at most {}, at most {} extra blocks per op.\n",
+        c(&cost["time_target"]),
+        c(&cost["blocks_target"])
+    );
+    table(
+        out,
+        &[
+            "backend",
+            "scenario",
+            "off / raw",
+            "on / raw",
+            "on / off",
+            "blocks off",
+            "blocks on",
+            "extra blocks",
+        ],
+        rows(&cost["rows"]).map(|r| {
+            vec![
+                c(&r["backend"]),
+                c(&r["scenario"]),
+                c(&r["off_ratio"]),
+                c(&r["on_ratio"]),
+                c(&r["on_over_off"]),
+                c(&r["off_blocks"]),
+                c(&r["on_blocks"]),
+                c(&r["extra_blocks"]),
+            ]
+        }),
+    );
+}
+
 fn callgrind_table(out: &mut String, s: &Value) {
     let cg = &s["callgrind"];
     let _ = writeln!(out, "Method: {}.\n", c(&cg["method"]));
@@ -347,6 +386,10 @@ fn benchmark_results(s: &Value) -> String {
     orm_table(&mut out, s, "sqlite_instrument");
     out.push_str("## PostgreSQL over 127.0.0.1\n\n");
     orm_table(&mut out, s, "postgres");
+    out.push_str("## The fork with instrument on (PostgreSQL)\n\n");
+    orm_table(&mut out, s, "postgres_instrument");
+    out.push_str("## What instrument costs\n\n");
+    instrument_cost_table(&mut out, s);
     out.push_str("## Fairness\n\n");
     fairness_table(&mut out, s);
     out.push_str("## Instruction counts (callgrind)\n\n");
@@ -357,8 +400,9 @@ fn benchmark_results(s: &Value) -> String {
         out,
         "Medians of {} interleaved rounds of {} calls, Prometheus recorder installed. Extra \
          process blocks/call: blocks allocated anywhere in the process per instrumented call \
-         beyond its plain twin's, counted right after the recorder's upkeep has folded the \
-         samples left by the timing.\n",
+         beyond its plain twin's, the export of those calls to the recorder (flush and upkeep) \
+         included. Export ns/call: that export's time per call, spent off the call's path on \
+         the exporter's thread.\n",
         c(&io["rounds"]),
         c(&io["calls_per_round"])
     );
@@ -371,6 +415,7 @@ fn benchmark_results(s: &Value) -> String {
             "overhead ns",
             "op blocks/call",
             "extra process blocks/call",
+            "export ns/call",
         ],
         rows(&io["rows"]).map(|r| {
             vec![
@@ -380,6 +425,7 @@ fn benchmark_results(s: &Value) -> String {
                 c(&r["overhead_ns"]),
                 c(&r["op_blocks"]),
                 c(&r["process_extra_blocks"]),
+                c(&r["export_ns"]),
             ]
         }),
     );

@@ -105,6 +105,76 @@ fn orm_compare(merged: &Value) -> Value {
     json!({"settings": merged["settings"], "rows": rows})
 }
 
+/// The most `instrument` may add to a scenario's time, as a ratio of the
+/// fork with it on to the fork with it off (each measured against raw sqlx
+/// in its own run), and to its process-wide blocks per op.
+pub(crate) const INSTRUMENT_TIME_TARGET: f64 = 1.03;
+pub(crate) const INSTRUMENT_BLOCKS_TARGET: f64 = 0.1;
+
+/// What `instrument` costs each scenario on each backend: the fork's ratio
+/// to raw sqlx with it off (run `<backend>`) and on (run
+/// `<backend>_instrument`), their quotient, and blocks per op.
+fn instrument_cost(rows: &Value) -> Value {
+    let rows: Vec<&Value> = rows.as_array().into_iter().flatten().collect();
+    let find = |run: &str, scenario: &Value, contender: &str| {
+        rows.iter()
+            .find(|r| r["run"] == run && r["scenario"] == *scenario && r["contender"] == contender)
+            .copied()
+    };
+    let mut out = Vec::new();
+    for backend in ["sqlite", "postgres"] {
+        let on_run = format!("{backend}_instrument");
+        for off in rows
+            .iter()
+            .filter(|r| r["run"] == backend && r["contender"] == "fork")
+        {
+            let Some(on) = find(&on_run, &off["scenario"], "fork+instrument") else {
+                continue;
+            };
+            let number = |r: &Value, k: &str| r[k].as_f64().unwrap_or(f64::NAN);
+            let (off_ratio, on_ratio) = (number(off, "wall_ratio"), number(on, "wall_ratio"));
+            let (off_blocks, on_blocks) = (number(off, "blocks"), number(on, "blocks"));
+            out.push(json!({
+                "backend": backend,
+                "scenario": off["scenario"],
+                "off_ratio": round(off_ratio, 3),
+                "on_ratio": round(on_ratio, 3),
+                "on_over_off": round(on_ratio / off_ratio, 3),
+                "off_blocks": round(off_blocks, 2),
+                "on_blocks": round(on_blocks, 2),
+                "extra_blocks": round(on_blocks - off_blocks, 2),
+            }));
+        }
+    }
+    let worst = out
+        .iter()
+        .max_by(|a, b| {
+            a["on_over_off"]
+                .as_f64()
+                .unwrap_or(0.0)
+                .total_cmp(&b["on_over_off"].as_f64().unwrap_or(0.0))
+        })
+        .cloned()
+        .unwrap_or(Value::Null);
+    let most_blocks = out
+        .iter()
+        .max_by(|a, b| {
+            a["extra_blocks"]
+                .as_f64()
+                .unwrap_or(0.0)
+                .total_cmp(&b["extra_blocks"].as_f64().unwrap_or(0.0))
+        })
+        .cloned()
+        .unwrap_or(Value::Null);
+    json!({
+        "time_target": INSTRUMENT_TIME_TARGET,
+        "blocks_target": INSTRUMENT_BLOCKS_TARGET,
+        "rows": out,
+        "worst": worst,
+        "most_blocks": most_blocks,
+    })
+}
+
 /// Pass / declared / refused counts per run, and the declared reasons.
 fn fairness(merged: &Value) -> Value {
     let mut runs: Vec<(String, [u64; 3])> = Vec::new();
@@ -210,6 +280,7 @@ fn instrument_overhead(doc: &Value) -> Value {
                 "overhead_ns": rounded(&r["overhead_ns_per_call"], 1),
                 "op_blocks": rounded(&r["op_blocks_per_call"], 3),
                 "process_extra_blocks": rounded(&r["process_extra_blocks_per_call"], 4),
+                "export_ns": rounded(&r["export_ns_per_call"], 1),
             })
         })
         .collect();
@@ -442,6 +513,7 @@ pub(crate) fn build() -> Result<Value, String> {
         "expand": read_json(&dir.join("expand.json"))?,
         "build_timing": build_timing(&read_json(&dir.join("build_timing.json"))?),
     });
+    summary["instrument_cost"] = instrument_cost(&summary["orm_compare"]["rows"]);
     summary["findings"] = super::findings::findings(&summary);
     summary["optimizations"] = super::findings::optimizations(&summary);
     Ok(summary)
