@@ -1,6 +1,6 @@
-//! Parsing `op = "..." | site = <expr>, model = <expr>, backend = <expr>,
-//! outcome = PATH` into [`Args`], collecting every error instead of stopping
-//! at the first.
+//! Parsing `op = "..." | site = <expr>, model = <expr>, backend = <expr>`
+//! (or `target = <expr>`) and `outcome = PATH` into [`Args`], collecting
+//! every error instead of stopping at the first.
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
@@ -13,10 +13,12 @@ mod kw {
     syn::custom_keyword!(model);
     syn::custom_keyword!(backend);
     syn::custom_keyword!(outcome);
+    syn::custom_keyword!(target);
 }
 
 pub(crate) const EXPECTED: &str = "expected `op = \"...\"`, `site = <static CallSite>`, \
-                                   `model = <expr>`, `backend = <expr>` or `outcome = PATH`";
+                                   `model = <expr>`, `backend = <expr>`, `target = <OpHandle>` \
+                                   or `outcome = PATH`";
 
 /// The arguments as written; whether the required ones are there is
 /// [`validate`](crate::validate)'s business.
@@ -27,6 +29,7 @@ pub(crate) struct Args {
     pub(crate) model: Option<Expr>,
     pub(crate) backend: Option<Expr>,
     pub(crate) outcome: Option<Path>,
+    pub(crate) target: Option<Expr>,
     /// Keywords written at all, valid value or not: an argument with a bad
     /// value is reported as bad, not also as missing.
     pub(crate) written: Vec<&'static str>,
@@ -108,6 +111,13 @@ fn parse_one(
         input.parse::<Token![=]>()?;
         let value = input.parse::<Expr>()?;
         set_once(&mut args.backend, value, "backend", keyword.span, errors);
+        Ok(())
+    } else if lookahead.peek(kw::target) {
+        let keyword = input.parse::<kw::target>()?;
+        args.written.push("target");
+        input.parse::<Token![=]>()?;
+        let value = input.parse::<Expr>()?;
+        set_once(&mut args.target, value, "target", keyword.span, errors);
         Ok(())
     } else if lookahead.peek(kw::outcome) {
         let keyword = input.parse::<kw::outcome>()?;

@@ -12,7 +12,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{GenericArgument, ItemFn, PathArguments, ReturnType, Type, TypeParamBound};
 
-use crate::validate::{Instrument, Site};
+use crate::validate::{Counters, Instrument};
 
 pub(crate) fn instrument(args: &Instrument, function: ItemFn) -> TokenStream {
     let ItemFn {
@@ -27,35 +27,57 @@ pub(crate) fn instrument(args: &Instrument, function: ItemFn) -> TokenStream {
     let stmts = &block.stmts;
     let body = quote!({ #(#inner_attrs)* #(#stmts)* });
 
-    let site = local("__premix_site");
-    let model = local("__premix_model");
-    let backend = local("__premix_backend");
+    let target = local("__premix_target");
     let own_site = syn::Ident::new("__PREMIX_CALL_SITE", Span::call_site());
-    let (declare_site, site_expr) = match &args.site {
-        Site::Own(op) => (
+    let (site_local, model_local, backend_local) = (
+        local("__premix_site"),
+        local("__premix_model"),
+        local("__premix_backend"),
+    );
+    let site_target = |declare: TokenStream,
+                       site: TokenStream,
+                       model: &syn::Expr,
+                       backend: Option<&syn::Expr>| {
+        let backend = backend.map_or_else(
+            || quote!(::premix_instrument::__private::NO_BACKEND),
+            |backend| quote!(#backend),
+        );
+        quote! {
+            #declare
+            let #target: ::premix_instrument::__private::OpHandle = {
+                let #site_local: &'static ::premix_instrument::__private::CallSite = #site;
+                let #model_local: &'static str = #model;
+                let #backend_local: &'static str = #backend;
+                #site_local.target(#model_local, #backend_local)
+            };
+        }
+    };
+    let prelude = match &args.counters {
+        Counters::Own { op, model, backend } => site_target(
             quote! {
                 static #own_site: ::premix_instrument::__private::CallSite =
                     ::premix_instrument::__private::CallSite::new(#op);
             },
             quote!(&#own_site),
+            model,
+            backend.as_ref(),
         ),
-        Site::Shared(site) => (TokenStream::new(), quote_spanned!(site.span()=> &(#site))),
-    };
-    let model_expr = &args.model;
-    let backend_expr = args.backend.as_ref().map_or_else(
-        || quote!(::premix_instrument::__private::NO_BACKEND),
-        |backend| quote!(#backend),
-    );
-    let prelude = quote! {
-        #declare_site
-        let #site: &'static ::premix_instrument::__private::CallSite = #site_expr;
-        let #model: &'static str = #model_expr;
-        let #backend: &'static str = #backend_expr;
+        Counters::Shared {
+            site,
+            model,
+            backend,
+        } => site_target(
+            TokenStream::new(),
+            quote_spanned!(site.span()=> &(#site)),
+            model,
+            backend.as_ref(),
+        ),
+        Counters::Target(handle) => quote_spanned! {handle.span()=>
+            let #target: ::premix_instrument::__private::OpHandle = #handle;
+        },
     };
     let names = Names {
-        site,
-        model,
-        backend,
+        target,
         outcome: args.outcome.as_ref(),
     };
 
@@ -75,12 +97,10 @@ pub(crate) fn instrument(args: &Instrument, function: ItemFn) -> TokenStream {
     }
 }
 
-/// The locals every shape declares in its prelude, and the optional
-/// outcome function.
+/// The local every shape declares in its prelude (the operation's
+/// counters), and the optional outcome function.
 struct Names<'a> {
-    site: syn::Ident,
-    model: syn::Ident,
-    backend: syn::Ident,
+    target: syn::Ident,
     outcome: Option<&'a syn::Path>,
 }
 
@@ -89,10 +109,9 @@ struct Names<'a> {
 // Output:
 //     async fn f(args) -> R {
 //         static __PREMIX_CALL_SITE: CallSite = CallSite::new("op"); // or `site = <expr>`
-//         let site: &'static CallSite = &__PREMIX_CALL_SITE;
-//         let model: &'static str = <model expr>;
-//         let backend: &'static str = <backend expr, or NO_BACKEND>;
-//         Instrumented::new(site, model, backend, async move { body }, classify).await
+//         let target: OpHandle = __PREMIX_CALL_SITE.target(<model>, <backend or NO_BACKEND>);
+//             // or `target = <expr>`
+//         Instrumented::new(target, async move { body }, classify).await
 //     }
 fn expand_async(
     prelude: &TokenStream,
@@ -101,18 +120,11 @@ fn expand_async(
     output: &ReturnType,
 ) -> TokenStream {
     let classify = classifier(names.outcome, output_type(output));
-    let Names {
-        site,
-        model,
-        backend,
-        ..
-    } = names;
+    let target = &names.target;
     quote! {
         #prelude
         ::premix_instrument::__private::Instrumented::new(
-            #site,
-            #model,
-            #backend,
+            #target,
             async move #body,
             #classify,
         )
@@ -126,7 +138,7 @@ fn expand_async(
 //     fn f(args) -> impl Future<Output = T> + Send {
 //         <prelude as above>
 //         let future = (move || body)();
-//         Instrumented::new(site, model, backend, future, classify)
+//         Instrumented::new(target, future, classify)
 //     }
 // The closure keeps `return` in the body returning from the body. Only the
 // future's polls are measured, not the synchronous code that builds it.
@@ -138,17 +150,12 @@ fn expand_returns_future(
 ) -> TokenStream {
     let future = local("__premix_future");
     let classify = classifier(names.outcome, Some(output));
-    let Names {
-        site,
-        model,
-        backend,
-        ..
-    } = names;
+    let target = &names.target;
     quote! {
         #prelude
         #[allow(clippy::redundant_closure_call)]
         let #future = (move || #body)();
-        ::premix_instrument::__private::Instrumented::new(#site, #model, #backend, #future, #classify)
+        ::premix_instrument::__private::Instrumented::new(#target, #future, #classify)
     }
 }
 
@@ -157,7 +164,7 @@ fn expand_returns_future(
 // Output:
 //     fn f(args) -> R {
 //         <prelude as above>
-//         let call = SyncCall::start(site, model, backend);
+//         let call = SyncCall::start(target);
 //         let output: R = (move || -> R { body })();
 //         call.finish(outcome of &output);
 //         output
@@ -172,15 +179,10 @@ fn expand_sync(
 ) -> TokenStream {
     let call = local("__premix_call");
     let result = local("__premix_output");
-    let Names {
-        site,
-        model,
-        backend,
-        outcome,
-    } = names;
+    let Names { target, outcome } = names;
     let start = quote! {
         #prelude
-        let #call = ::premix_instrument::__private::SyncCall::start(#site, #model, #backend);
+        let #call = ::premix_instrument::__private::SyncCall::start(#target);
     };
     let Some(output) = output_type(output) else {
         return quote! {

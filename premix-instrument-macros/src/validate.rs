@@ -8,24 +8,35 @@ use syn::{Expr, ItemFn, LitStr, Path};
 use crate::attr::Args;
 
 /// Where an instrumented function's counters live.
-pub(crate) enum Site {
-    /// A call site of its own, for this op label.
-    Own(LitStr),
-    /// A `CallSite` that lives for the whole program: a `static` the caller
-    /// declared, or `*f(...)` for a `&'static CallSite` chosen at run time.
-    Shared(Expr),
+pub(crate) enum Counters {
+    /// A call site of its own for this op label, and the model and backend
+    /// of each call.
+    Own {
+        op: LitStr,
+        model: Expr,
+        backend: Option<Expr>,
+    },
+    /// A `CallSite` that lives for the whole program (a `static` the caller
+    /// declared, or `*f(...)` for a `&'static CallSite` chosen at run time),
+    /// and the model and backend of each call.
+    Shared {
+        site: Expr,
+        model: Expr,
+        backend: Option<Expr>,
+    },
+    /// The counters of one (op, model, backend) the caller already holds:
+    /// an `OpHandle`.
+    Target(Expr),
 }
 
 /// Valid arguments.
 pub(crate) struct Instrument {
-    pub(crate) site: Site,
-    pub(crate) model: Expr,
-    pub(crate) backend: Option<Expr>,
+    pub(crate) counters: Counters,
     pub(crate) outcome: Option<Path>,
 }
 
-/// Checks the arguments: a site (`op` or `site`, not both) and a model
-/// present, `op` a snake_case label.
+/// Checks the arguments: `target`, or a site (`op` or `site`, not both) and
+/// a model; `op` a snake_case label.
 pub(crate) fn arguments(args: Args, errors: &mut Vec<syn::Error>) -> Option<Instrument> {
     if let Some(op) = &args.op {
         if !is_snake_case_label(&op.value()) {
@@ -36,12 +47,33 @@ pub(crate) fn arguments(args: Args, errors: &mut Vec<syn::Error>) -> Option<Inst
             ));
         }
     }
-    let missing = |name: &str, example: &str| {
-        syn::Error::new(
-            Span::call_site(),
-            format!("missing required argument `{name}`; add `{example}`"),
-        )
-    };
+    if let Some(target) = args.target {
+        let with_target = |name: &str, span: Span| {
+            syn::Error::new(
+                span,
+                format!(
+                    "`target` already names the operation's counters (its op, model and \
+                     backend); drop `{name}`"
+                ),
+            )
+        };
+        let extra = [
+            ("op", args.op.as_ref().map(Spanned::span)),
+            ("site", args.site.as_ref().map(Spanned::span)),
+            ("model", args.model.as_ref().map(Spanned::span)),
+            ("backend", args.backend.as_ref().map(Spanned::span)),
+        ];
+        let before = errors.len();
+        for (name, span) in extra {
+            if let Some(span) = span {
+                errors.push(with_target(name, span));
+            }
+        }
+        return (errors.len() == before).then_some(Instrument {
+            counters: Counters::Target(target),
+            outcome: args.outcome,
+        });
+    }
     if let (Some(_), Some(site)) = (&args.op, &args.site) {
         errors.push(syn::Error::new(
             site.span(),
@@ -51,21 +83,28 @@ pub(crate) fn arguments(args: Args, errors: &mut Vec<syn::Error>) -> Option<Inst
     if !args.written.contains(&"op") && !args.written.contains(&"site") {
         errors.push(syn::Error::new(
             Span::call_site(),
-            "missing required argument `op`; add `op = \"...\"`, or `site = <static CallSite>`",
+            "missing required argument `op`; add `op = \"...\"`, or `site = <static CallSite>`, \
+             or `target = <OpHandle>`",
         ));
     }
     if !args.written.contains(&"model") {
-        errors.push(missing("model", "model = <expr of type &'static str>"));
+        errors.push(syn::Error::new(
+            Span::call_site(),
+            "missing required argument `model`; add `model = <expr of type &'static str>`",
+        ));
     }
-    let site = match (args.op, args.site) {
-        (Some(op), None) => Site::Own(op),
-        (None, Some(site)) => Site::Shared(site),
+    let (model, backend) = (args.model?, args.backend);
+    let counters = match (args.op, args.site) {
+        (Some(op), None) => Counters::Own { op, model, backend },
+        (None, Some(site)) => Counters::Shared {
+            site,
+            model,
+            backend,
+        },
         _ => return None,
     };
     Some(Instrument {
-        site,
-        model: args.model?,
-        backend: args.backend,
+        counters,
         outcome: args.outcome,
     })
 }

@@ -108,6 +108,10 @@ impl CallSite {
 pub struct OpHandle(&'static OpCounters);
 
 impl OpHandle {
+    pub(crate) const fn counters(self) -> &'static OpCounters {
+        self.0
+    }
+
     /// Counts `lookups` prepared-statement cache lookups with one result,
     /// and `evictions` statements the cache dropped to make room.
     pub fn record_stmt_cache(self, result: StmtCacheResult, lookups: u64, evictions: u64) {

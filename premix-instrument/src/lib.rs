@@ -134,6 +134,9 @@ pub use pool::{PoolGauges, PoolStats, TRACKED_POOLS};
 /// - `model = <expr of type &'static str>`, required;
 /// - `backend = <expr of type &'static str>`: the `backend` label
 ///   (`"sqlite"`, `"postgresql"`); [`NO_BACKEND`] when absent;
+/// - or, instead of the three above, `target = <expr of type OpHandle>`: the
+///   counters of one (op, model, backend) the caller already holds
+///   ([`CallSite::target`]), so that it and the attribute share one lookup;
 /// - `outcome = PATH` to a `fn(&Output) -> Outcome`, which says how each
 ///   return value ended (which error [`ErrorKind`] it is). Without it, a
 ///   `Result` that is `Err` is an error of kind `other`, and anything else
@@ -170,7 +173,7 @@ macro_rules! install_counting_allocator {
 /// What `#[instrument]` expands to. Not public API: no stability promise.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::callsite::{CallSite, NO_BACKEND};
+    pub use crate::callsite::{CallSite, NO_BACKEND, OpHandle};
     pub use crate::outcome::{ClassifyOther, ClassifyResult, Outcome, outcome_by};
     pub use crate::scope::{Instrumented, SyncCall, unnamed_output_is_ok};
 }

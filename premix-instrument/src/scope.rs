@@ -20,7 +20,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::alloc::attributable_thread_allocations;
-use crate::callsite::CallSite;
+use crate::callsite::{OpCounters, OpHandle};
 use crate::clock;
 use crate::outcome::ErrorKind;
 use crate::{OpAllocations, Outcome};
@@ -38,9 +38,7 @@ const NOTHING: OpAllocations = OpAllocations {
 /// an error when dropped by a panic, or when what it yielded was an error).
 #[derive(Debug)]
 struct CallState {
-    site: &'static CallSite,
-    model: &'static str,
-    backend: &'static str,
+    counters: &'static OpCounters,
     started: Option<u64>,
     allocations: OpAllocations,
     /// The first error seen before the end (a stream's failed item).
@@ -49,11 +47,9 @@ struct CallState {
 }
 
 impl CallState {
-    const fn new(site: &'static CallSite, model: &'static str, backend: &'static str) -> Self {
+    const fn new(target: OpHandle) -> Self {
         Self {
-            site,
-            model,
-            backend,
+            counters: target.counters(),
             started: None,
             allocations: NOTHING,
             failed: None,
@@ -67,9 +63,7 @@ impl CallState {
         }
         self.recorded = true;
         let elapsed = self.started.map(clock::since).unwrap_or_default();
-        self.site
-            .counters(self.model, self.backend)
-            .record(outcome, elapsed, self.allocations);
+        self.counters.record(outcome, elapsed, self.allocations);
     }
 }
 
@@ -141,18 +135,13 @@ where
     F: Future,
     C: FnOnce(&F::Output) -> Outcome,
 {
-    /// Wraps `inner`; `classify` turns its output into an outcome.
-    pub const fn new(
-        site: &'static CallSite,
-        model: &'static str,
-        backend: &'static str,
-        inner: F,
-        classify: C,
-    ) -> Self {
+    /// Wraps `inner`, a call counted in `target`; `classify` turns its
+    /// output into an outcome.
+    pub const fn new(target: OpHandle, inner: F, classify: C) -> Self {
         Self {
             inner,
             classify: Some(classify),
-            call: CallState::new(site, model, backend),
+            call: CallState::new(target),
         }
     }
 }
@@ -192,7 +181,7 @@ pin_project! {
     ///
     /// static ROWS: CallSite = CallSite::new("select");
     /// # fn wrap<S: futures_core::Stream<Item = Result<u8, ()>>>(rows: S) -> impl futures_core::Stream<Item = Result<u8, ()>> {
-    /// InstrumentedStream::new(&ROWS, "users", "sqlite", rows, |item: &Result<u8, ()>| {
+    /// InstrumentedStream::new(ROWS.target("users", "sqlite"), rows, |item: &Result<u8, ()>| {
     ///     item.as_ref().err().map(|()| ErrorKind::Database)
     /// })
     /// # }
@@ -212,18 +201,13 @@ where
     S: Stream,
     E: FnMut(&S::Item) -> Option<ErrorKind>,
 {
-    /// Wraps `inner`; `error_kind` says which items make the call an error.
-    pub const fn new(
-        site: &'static CallSite,
-        model: &'static str,
-        backend: &'static str,
-        inner: S,
-        error_kind: E,
-    ) -> Self {
+    /// Wraps `inner`, one call counted in `target`; `error_kind` says which
+    /// items make the call an error.
+    pub const fn new(target: OpHandle, inner: S, error_kind: E) -> Self {
         Self {
             inner,
             error_kind,
-            call: CallState::new(site, model, backend),
+            call: CallState::new(target),
         }
     }
 }
@@ -318,10 +302,11 @@ pub struct SyncCall {
 }
 
 impl SyncCall {
-    /// Starts the clock and the measured window.
+    /// Starts the clock and the measured window of a call counted in
+    /// `target`.
     #[must_use]
-    pub fn start(site: &'static CallSite, model: &'static str, backend: &'static str) -> Self {
-        let mut call = CallState::new(site, model, backend);
+    pub fn start(target: OpHandle) -> Self {
+        let mut call = CallState::new(target);
         call.started = Some(clock::now());
         Self {
             call,

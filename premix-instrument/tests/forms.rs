@@ -187,3 +187,58 @@ fn return_type_inference_is_unchanged() {
         .assert_blocks(1);
     black_box(out);
 }
+
+/// An ORM's own call site, a backend label and an outcome function: the
+/// failure is counted under the kind the function names, on the backend
+/// given; `target` shares the handle the body records through.
+mod shared_counters {
+    use premix_instrument::{
+        CallSite, ErrorKind, OpHandle, Outcome, Snapshot, SqlCacheResult, instrument,
+    };
+
+    use super::support::block_on;
+
+    static LOAD: CallSite = CallSite::new("load");
+
+    fn outcome_of(result: &Result<u8, u8>) -> Outcome {
+        match result {
+            Ok(_) => Outcome::Ok,
+            Err(0) => Outcome::Error(ErrorKind::NotFound),
+            Err(_) => Outcome::Error(ErrorKind::Conflict),
+        }
+    }
+
+    #[instrument(site = LOAD, model = "forms_shared", backend = "sqlite", outcome = outcome_of)]
+    async fn load(found: u8) -> Result<u8, u8> {
+        if found > 1 { Ok(found) } else { Err(found) }
+    }
+
+    #[instrument(target = op, outcome = outcome_of)]
+    fn load_with(op: OpHandle, found: u8) -> Result<u8, u8> {
+        op.record_sql_cache(SqlCacheResult::Hit);
+        if found > 1 { Ok(found) } else { Err(found) }
+    }
+
+    #[test]
+    fn kinds_backends_and_shared_handles() {
+        let before = Snapshot::take();
+        for found in [0, 1, 2] {
+            let _ = block_on(load(found));
+        }
+        let op = LOAD.target("forms_shared", "postgresql");
+        for found in [1, 5] {
+            let _ = load_with(op, found);
+        }
+        let stats = Snapshot::take().since(&before);
+        stats
+            .expect_on("load", "forms_shared", "sqlite")
+            .assert_calls(3)
+            .assert_errors(ErrorKind::NotFound, 1)
+            .assert_errors(ErrorKind::Conflict, 1);
+        let shared = stats.expect_on("load", "forms_shared", "postgresql");
+        shared.assert_calls(2).assert_errors(ErrorKind::Conflict, 1);
+        assert_eq!(shared.sql_cache.hits, 2, "{shared:?}");
+        // Added up over both backends.
+        stats.expect("load", "forms_shared").assert_calls(5);
+    }
+}

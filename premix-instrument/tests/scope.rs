@@ -260,9 +260,7 @@ fn streams_are_one_call_each_with_their_outcome() {
         |item: &Result<Box<u32>, ()>| item.as_ref().err().map(|()| ErrorKind::Database);
     let stream = |left, then_error| {
         InstrumentedStream::new(
-            &ROWS,
-            "scope_stream",
-            "sqlite",
+            ROWS.target("scope_stream", "sqlite"),
             Boxes { left, then_error },
             error_kind,
         )

@@ -10,13 +10,14 @@
 //! a second collection to be regrouped.
 
 use std::collections::HashMap;
+use std::future::Future;
 
 use smallvec::smallvec;
 
 use crate::dialect::SqlDialect;
 use crate::executor::Conn;
 use crate::model::Model;
-use crate::observe;
+use crate::observe::{self, Op};
 use crate::sql::{self, FilterOp, FilterShape, Shape, Statement, padded_arity};
 use crate::value::BindValue;
 
@@ -137,16 +138,29 @@ pub(crate) async fn load<DB: SqlDialect, P: Model<DB>>(
 /// Loads a `#[has_many]` relation: children of type `C` whose
 /// `foreign_key` column holds a parent's id go into `slot(parent)`. Called
 /// by derived code; returns the number of child queries run.
+pub fn load_has_many<'a, DB, P, C>(
+    parents: &'a mut [P],
+    conn: &'a mut Conn<'_, DB>,
+    relation: &'static str,
+    foreign_key: &'static str,
+    slot: fn(&mut P) -> &mut Option<Vec<C>>,
+    options: EagerOptions,
+) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'a
+where
+    DB: SqlDialect,
+    P: Model<DB>,
+    C: Model<DB>,
+{
+    let op = observe::op::<DB>(&observe::EAGER_LOAD, P::__meta().table);
+    load_has_many_as(op, parents, conn, relation, foreign_key, slot, options)
+}
+
 #[cfg_attr(
     feature = "instrument",
-    premix_instrument::instrument(
-        site = observe::EAGER_LOAD,
-        model = <P as Model<DB>>::__meta().table,
-        backend = DB::BACKEND.label(),
-        outcome = observe::outcome,
-    )
+    premix_instrument::instrument(target = op.handle, outcome = observe::outcome)
 )]
-pub async fn load_has_many<DB, P, C>(
+async fn load_has_many_as<DB, P, C>(
+    op: Op,
     parents: &mut [P],
     conn: &mut Conn<'_, DB>,
     relation: &'static str,
@@ -159,7 +173,6 @@ where
     P: Model<DB>,
     C: Model<DB>,
 {
-    let op = observe::op::<DB>(&observe::EAGER_LOAD, P::__meta().table);
     let child_meta = C::__meta();
     let fk_column = child_meta
         .column_index(foreign_key)

@@ -8,6 +8,8 @@
 //! connection's helpers ([`Conn`](crate::executor::Conn)), which count its
 //! cache lookup.
 
+use std::future::Future;
+
 use crate::dialect::SqlDialect;
 use crate::executor::Executor;
 use crate::meta::{CachedSql, ModelMeta, SqlLookup};
@@ -15,6 +17,11 @@ use crate::model::{Model, UpdateResult};
 use crate::observe::{self, Op};
 use crate::sql::{self, FixedSql};
 use crate::value::BindValue;
+
+/// The counters of `site`'s operation on model `T`.
+fn op<DB: SqlDialect, T: Model<DB>>(site: &'static observe::Site) -> Op {
+    observe::op::<DB>(site, T::__meta().table)
+}
 
 /// The SQL of a fixed-shape statement, built on first use per backend, with
 /// its SQL-cache lookup counted.
@@ -30,21 +37,23 @@ fn fixed_sql<DB: SqlDialect>(
     sql
 }
 
+pub(crate) fn find_by_id<DB: SqlDialect, T: Model<DB>>(
+    executor: Executor<'_, DB>,
+    id: i64,
+) -> impl Future<Output = Result<Option<T>, sqlx::Error>> + Send + '_ {
+    find_by_id_as::<DB, T>(op::<DB, T>(&observe::FIND_BY_ID), executor, id)
+}
+
 #[cfg_attr(
     feature = "instrument",
-    premix_instrument::instrument(
-        site = observe::FIND_BY_ID,
-        model = <T as Model<DB>>::__meta().table,
-        backend = DB::BACKEND.label(),
-        outcome = observe::outcome,
-    )
+    premix_instrument::instrument(target = op.handle, outcome = observe::outcome)
 )]
-pub(crate) async fn find_by_id<DB: SqlDialect, T: Model<DB>>(
+async fn find_by_id_as<DB: SqlDialect, T: Model<DB>>(
+    op: Op,
     executor: Executor<'_, DB>,
     id: i64,
 ) -> Result<Option<T>, sqlx::Error> {
     let meta = T::__meta();
-    let op = observe::op::<DB>(&observe::FIND_BY_ID, meta.table);
     let mut conn = executor.acquire(op).await?;
     let sql = fixed_sql::<DB>(meta, FixedSql::FindById, op);
     let query = DB::bind_value(sqlx::query(sql.text()), BindValue::Int(id));
@@ -67,12 +76,13 @@ pub(crate) async fn save<DB: SqlDialect, T: Model<DB>>(
         )));
     }
     model.before_save().await?;
+    let inserting = op::<DB, T>(&observe::INSERT);
     if model.__id() == 0 {
-        insert(model, executor, false).await?;
+        insert(inserting, model, executor, false).await?;
     } else {
         match update(model, executor.reborrow()).await? {
             UpdateResult::Success | UpdateResult::NotImplemented => {}
-            UpdateResult::NotFound => insert(model, executor, true).await?,
+            UpdateResult::NotFound => insert(inserting, model, executor, true).await?,
             UpdateResult::VersionConflict => {
                 return Err(sqlx::Error::InvalidArgument(format!(
                     "{} id {}: version conflict, the row was updated by someone else since it was read",
@@ -87,20 +97,15 @@ pub(crate) async fn save<DB: SqlDialect, T: Model<DB>>(
 
 #[cfg_attr(
     feature = "instrument",
-    premix_instrument::instrument(
-        site = observe::INSERT,
-        model = <T as Model<DB>>::__meta().table,
-        backend = DB::BACKEND.label(),
-        outcome = observe::outcome,
-    )
+    premix_instrument::instrument(target = op.handle, outcome = observe::outcome)
 )]
 async fn insert<DB: SqlDialect, T: Model<DB>>(
+    op: Op,
     model: &mut T,
     executor: Executor<'_, DB>,
     with_id: bool,
 ) -> Result<(), sqlx::Error> {
     let meta = T::__meta();
-    let op = observe::op::<DB>(&observe::INSERT, meta.table);
     let mut conn = executor.acquire(op).await?;
     let which = if with_id {
         FixedSql::InsertWithId
@@ -121,21 +126,23 @@ async fn insert<DB: SqlDialect, T: Model<DB>>(
 
 /// Updates every column but the key; with a version column, only when the
 /// row's version matches, and then tells a stale version from a missing row.
+pub(crate) fn update<'a, DB: SqlDialect, T: Model<DB>>(
+    model: &'a mut T,
+    executor: Executor<'a, DB>,
+) -> impl Future<Output = Result<UpdateResult, sqlx::Error>> + Send + 'a {
+    update_as::<DB, T>(op::<DB, T>(&observe::UPDATE), model, executor)
+}
+
 #[cfg_attr(
     feature = "instrument",
-    premix_instrument::instrument(
-        site = observe::UPDATE,
-        model = <T as Model<DB>>::__meta().table,
-        backend = DB::BACKEND.label(),
-        outcome = observe::update_outcome,
-    )
+    premix_instrument::instrument(target = op.handle, outcome = observe::update_outcome)
 )]
-pub(crate) async fn update<DB: SqlDialect, T: Model<DB>>(
+async fn update_as<DB: SqlDialect, T: Model<DB>>(
+    op: Op,
     model: &mut T,
     executor: Executor<'_, DB>,
 ) -> Result<UpdateResult, sqlx::Error> {
     let meta = T::__meta();
-    let op = observe::op::<DB>(&observe::UPDATE, meta.table);
     let mut conn = executor.acquire(op).await?;
     let sql = fixed_sql::<DB>(meta, FixedSql::Update, op);
     let affected = {
@@ -164,21 +171,23 @@ pub(crate) async fn update<DB: SqlDialect, T: Model<DB>>(
     )
 }
 
+pub(crate) fn delete<'a, DB: SqlDialect, T: Model<DB>>(
+    model: &'a mut T,
+    executor: Executor<'a, DB>,
+) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'a {
+    delete_as::<DB, T>(op::<DB, T>(&observe::DELETE), model, executor)
+}
+
 #[cfg_attr(
     feature = "instrument",
-    premix_instrument::instrument(
-        site = observe::DELETE,
-        model = <T as Model<DB>>::__meta().table,
-        backend = DB::BACKEND.label(),
-        outcome = observe::outcome,
-    )
+    premix_instrument::instrument(target = op.handle, outcome = observe::outcome)
 )]
-pub(crate) async fn delete<DB: SqlDialect, T: Model<DB>>(
+async fn delete_as<DB: SqlDialect, T: Model<DB>>(
+    op: Op,
     model: &mut T,
     executor: Executor<'_, DB>,
 ) -> Result<(), sqlx::Error> {
     let meta = T::__meta();
-    let op = observe::op::<DB>(&observe::DELETE, meta.table);
     let mut conn = executor.acquire(op).await?;
     let which = if meta.soft_delete.is_some() {
         FixedSql::SoftDelete

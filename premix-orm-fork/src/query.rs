@@ -19,7 +19,7 @@ use crate::eager::{self, EagerOptions};
 use crate::executor::{Conn, Executor};
 use crate::meta::{CachedSql, ModelMeta, SqlLookup};
 use crate::model::{Model, Relation};
-use crate::observe::{self, StmtId};
+use crate::observe::{self, Op, StmtId};
 use crate::sql::{self, FilterOp, FilterShape, Shape, Statement, padded_arity};
 use crate::value::BindValue;
 
@@ -411,7 +411,8 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
     pub async fn all(mut self) -> Result<Vec<T>, sqlx::Error> {
         let includes = std::mem::take(&mut self.includes);
         let eager_options = self.eager;
-        let (mut rows, mut conn) = select(self, &includes).await?;
+        let op = observe::op::<DB>(&observe::SELECT, T::__meta().table);
+        let (mut rows, mut conn) = select(op, self, &includes).await?;
         for include in &includes {
             eager::load::<DB, T>(&mut rows, &include.0, &mut conn, eager_options).await?;
         }
@@ -452,9 +453,7 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         let decoded = rows.map(|row| row.and_then(|row| T::__decode(&row)));
         #[cfg(feature = "instrument")]
         let decoded = premix_instrument::InstrumentedStream::new(
-            &observe::SELECT,
-            Self::meta().table,
-            DB::BACKEND.label(),
+            observe::op::<DB>(&observe::SELECT, Self::meta().table).handle,
             decoded,
             |item: &Result<T, sqlx::Error>| item.as_ref().err().map(observe::error_kind),
         );
@@ -512,7 +511,8 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
     /// The builder's first problem, a value that is not a JSON object of
     /// known non-key columns and scalars, or what the database reports.
     pub async fn update(self, values: serde_json::Value) -> Result<u64, sqlx::Error> {
-        update_matching(self, values).await
+        let op = observe::op::<DB>(&observe::UPDATE, T::__meta().table);
+        update_matching(op, self, values).await
     }
 
     /// Deletes every matching row (soft-deletes when the model has
@@ -521,7 +521,8 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
     /// # Errors
     /// The builder's first problem, or what the database reports.
     pub async fn delete(self) -> Result<u64, sqlx::Error> {
-        delete_matching(self).await
+        let op = observe::op::<DB>(&observe::DELETE, T::__meta().table);
+        delete_matching(op, self).await
     }
 }
 
@@ -530,18 +531,13 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
 /// too, for the eager loads that follow.
 #[cfg_attr(
     feature = "instrument",
-    premix_instrument::instrument(
-        site = observe::SELECT,
-        model = <T as Model<DB>>::__meta().table,
-        backend = DB::BACKEND.label(),
-        outcome = observe::outcome,
-    )
+    premix_instrument::instrument(target = op.handle, outcome = observe::outcome)
 )]
 async fn select<'a, T: Model<DB>, DB: SqlDialect>(
+    op: Op,
     mut builder: QueryBuilder<'a, T, DB>,
     includes: &[Include],
 ) -> Result<(Vec<T>, Conn<'a, DB>), sqlx::Error> {
-    let op = observe::op::<DB>(&observe::SELECT, T::__meta().table);
     builder.take_problem()?;
     check_includes::<T, DB>(includes)?;
     let sql = builder.sql(Statement::Select)?;
@@ -577,18 +573,13 @@ fn check_includes<T: Model<DB>, DB: SqlDialect>(includes: &[Include]) -> Result<
 
 #[cfg_attr(
     feature = "instrument",
-    premix_instrument::instrument(
-        site = observe::UPDATE,
-        model = <T as Model<DB>>::__meta().table,
-        backend = DB::BACKEND.label(),
-        outcome = observe::outcome,
-    )
+    premix_instrument::instrument(target = op.handle, outcome = observe::outcome)
 )]
 async fn update_matching<T: Model<DB>, DB: SqlDialect>(
+    op: Op,
     mut builder: QueryBuilder<'_, T, DB>,
     values: serde_json::Value,
 ) -> Result<u64, sqlx::Error> {
-    let op = observe::op::<DB>(&observe::UPDATE, T::__meta().table);
     builder.take_problem()?;
     let (set, bound) = QueryBuilder::<T, DB>::update_values(&values)?;
     let sql = builder.sql(Statement::Update { set })?;
@@ -604,17 +595,12 @@ async fn update_matching<T: Model<DB>, DB: SqlDialect>(
 
 #[cfg_attr(
     feature = "instrument",
-    premix_instrument::instrument(
-        site = observe::DELETE,
-        model = <T as Model<DB>>::__meta().table,
-        backend = DB::BACKEND.label(),
-        outcome = observe::outcome,
-    )
+    premix_instrument::instrument(target = op.handle, outcome = observe::outcome)
 )]
 async fn delete_matching<T: Model<DB>, DB: SqlDialect>(
+    op: Op,
     mut builder: QueryBuilder<'_, T, DB>,
 ) -> Result<u64, sqlx::Error> {
-    let op = observe::op::<DB>(&observe::DELETE, T::__meta().table);
     builder.take_problem()?;
     let sql = builder.sql(builder.delete_statement())?;
     op.sql(sql.lookup());

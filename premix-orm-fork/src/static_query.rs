@@ -7,6 +7,7 @@
 //! which checks them against the model when it first builds the SQL (a
 //! returned error, never a panic).
 
+use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::OnceLock;
 
@@ -16,7 +17,7 @@ use crate::dialect::{Backend, SqlDialect};
 use crate::executor::IntoExecutor;
 use crate::meta::{CachedSql, ModelMeta, SqlLookup};
 use crate::model::Model;
-use crate::observe;
+use crate::observe::{self, Op};
 use crate::sql::{self, FilterOp, FilterShape, Shape, Statement};
 use crate::value::BindValue;
 
@@ -232,7 +233,10 @@ impl<T> PremixQuery<T> {
         E::DB: SqlDialect,
         T: Model<E::DB>,
     {
-        match run::<E::DB, T>(self, executor.into_executor(), Want::One).await? {
+        match self
+            .run::<E::DB>(executor.into_executor(), Want::One)
+            .await?
+        {
             Ran::Rows(mut rows) => rows.pop().ok_or(sqlx::Error::RowNotFound),
             Ran::Changed(_) => Err(sqlx::Error::RowNotFound),
         }
@@ -248,7 +252,10 @@ impl<T> PremixQuery<T> {
         E::DB: SqlDialect,
         T: Model<E::DB>,
     {
-        match run::<E::DB, T>(self, executor.into_executor(), Want::Optional).await? {
+        match self
+            .run::<E::DB>(executor.into_executor(), Want::Optional)
+            .await?
+        {
             Ran::Rows(mut rows) => Ok(rows.pop()),
             Ran::Changed(_) => Ok(None),
         }
@@ -264,7 +271,10 @@ impl<T> PremixQuery<T> {
         E::DB: SqlDialect,
         T: Model<E::DB>,
     {
-        match run::<E::DB, T>(self, executor.into_executor(), Want::All).await? {
+        match self
+            .run::<E::DB>(executor.into_executor(), Want::All)
+            .await?
+        {
             Ran::Rows(rows) => Ok(rows),
             Ran::Changed(_) => Ok(Vec::new()),
         }
@@ -280,10 +290,26 @@ impl<T> PremixQuery<T> {
         E::DB: SqlDialect,
         T: Model<E::DB>,
     {
-        match run::<E::DB, T>(self, executor.into_executor(), Want::Changed).await? {
+        match self
+            .run::<E::DB>(executor.into_executor(), Want::Changed)
+            .await?
+        {
             Ran::Changed(changed) => Ok(changed),
             Ran::Rows(rows) => Ok(rows.len() as u64),
         }
+    }
+
+    /// Runs the query as a call of its statement's operation.
+    fn run<'a, DB: SqlDialect>(
+        self,
+        executor: crate::Executor<'a, DB>,
+        want: Want,
+    ) -> impl Future<Output = Result<Ran<T>, sqlx::Error>> + Send + 'a
+    where
+        T: Model<DB>,
+    {
+        let op = observe::op::<DB>(self.statement.site(), T::__meta().table);
+        run(op, self, executor, want)
     }
 }
 
@@ -307,19 +333,14 @@ enum Ran<T> {
 /// model's own.
 #[cfg_attr(
     feature = "instrument",
-    premix_instrument::instrument(
-        site = *query.statement.site(),
-        model = <T as Model<DB>>::__meta().table,
-        backend = DB::BACKEND.label(),
-        outcome = observe::outcome,
-    )
+    premix_instrument::instrument(target = op.handle, outcome = observe::outcome)
 )]
 async fn run<DB: SqlDialect, T: Model<DB>>(
+    op: Op,
     query: PremixQuery<T>,
     executor: crate::Executor<'_, DB>,
     want: Want,
 ) -> Result<Ran<T>, sqlx::Error> {
-    let op = observe::op::<DB>(query.statement.site(), T::__meta().table);
     let (sql, lookup) = query.statement.sql::<DB>(T::__meta())?;
     op.sql(lookup);
     let bound = query.bind::<DB>(sql);

@@ -392,17 +392,18 @@ fn main() {
                 &statements,
                 "insert",
                 1500,
+                // What a SQLite user writes: the INSERT, then the new rowid
+                // from its result.
                 |i| async move {
-                    let id: i32 = sqlx::query_scalar(
-                        "INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?) RETURNING id",
-                    )
-                    .bind(999)
-                    .bind("")
-                    .bind(i as i64)
-                    .fetch_one(pool)
-                    .await
-                    .unwrap();
-                    black_box(id);
+                    let done =
+                        sqlx::query("INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?)")
+                            .bind(999)
+                            .bind("")
+                            .bind(i as i64)
+                            .execute(pool)
+                            .await
+                            .unwrap();
+                    black_box(done.last_insert_rowid());
                 },
                 |i| async move {
                     let mut post = models::ours::Post {
@@ -435,16 +436,16 @@ fn main() {
                 },
                 Some(("sqlx_macro", |i| async move {
                     let score = i as i64;
-                    let id = sqlx::query_scalar!(
-                        "INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?) RETURNING id",
+                    let done = sqlx::query!(
+                        "INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?)",
                         999,
                         "",
                         score
                     )
-                    .fetch_one(pool)
+                    .execute(pool)
                     .await
                     .unwrap();
-                    black_box(id);
+                    black_box(done.last_insert_rowid());
                 })),
             )
             .await,
@@ -583,15 +584,13 @@ fn main() {
                 500,
                 |i| async move {
                     let mut tx = pool.begin().await.unwrap();
-                    sqlx::query(
-                        "INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?) RETURNING id",
-                    )
-                    .bind(999)
-                    .bind("")
-                    .bind(i as i64)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .unwrap();
+                    sqlx::query("INSERT INTO posts (user_id, title, score) VALUES (?, ?, ?)")
+                        .bind(999)
+                        .bind("")
+                        .bind(i as i64)
+                        .execute(&mut *tx)
+                        .await
+                        .unwrap();
                     sqlx::query("UPDATE users SET name = ?, age = ?, active = ? WHERE id = ?")
                         .bind("")
                         .bind((i % 90) as i32)

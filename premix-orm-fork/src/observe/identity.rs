@@ -48,6 +48,10 @@ pub(crate) struct ConnRecord {
     /// broken connection).
     pub(crate) uncertain: AtomicBool,
     last_seen: AtomicU64,
+    /// On a pool of one connection: how many times the pool handed the
+    /// connection out, and how many of those were to the fork.
+    handed_out: AtomicU64,
+    taken_by_fork: AtomicU64,
 }
 
 impl ConnRecord {
@@ -57,7 +61,21 @@ impl ConnRecord {
             foreign: AtomicBool::new(false),
             uncertain: AtomicBool::new(false),
             last_seen: AtomicU64::new(0),
+            handed_out: AtomicU64::new(0),
+            taken_by_fork: AtomicU64::new(0),
         })
+    }
+
+    /// The fork has just been handed this (only) connection of its pool:
+    /// if the pool handed it out more often than to the fork, other code
+    /// had it in between.
+    pub(crate) fn taken_by_fork(&self) {
+        let handed = self.handed_out.load(Ordering::Acquire);
+        let taken = self.taken_by_fork.fetch_add(1, Ordering::Relaxed) + 1;
+        if taken != handed {
+            self.taken_by_fork.store(handed, Ordering::Relaxed);
+            self.foreign.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Makes the shadow agree with the connection before the fork uses it:
@@ -177,8 +195,9 @@ impl Future for Keep {
 }
 
 /// `options` (of a pool of one connection) with hooks that keep `record`
-/// for its connection: emptied when a connection opens, marked when other
-/// code acquires it. Nothing is sent to the database, nothing allocated.
+/// for its connection: emptied when a connection opens, and counting how
+/// often the connection is handed out (see [`ConnRecord::taken_by_fork`]).
+/// Nothing is sent to the database, nothing allocated, no task-local read.
 pub(crate) fn following_one<DB: SqlDialect>(
     options: PoolOptions<DB>,
     record: &Arc<ConnRecord>,
@@ -188,15 +207,12 @@ pub(crate) fn following_one<DB: SqlDialect>(
     options
         .after_connect(move |_conn, _meta| {
             opened.shadow.lock().resync(0);
-            opened.foreign.store(false, Ordering::Relaxed);
             opened.uncertain.store(false, Ordering::Relaxed);
-            hand_off(&opened);
+            opened.handed_out.fetch_add(1, Ordering::Release);
             Box::pin(Ready)
         })
         .before_acquire(move |_conn, _meta| {
-            if !hand_off(&acquired) {
-                acquired.foreign.store(true, Ordering::Relaxed);
-            }
+            acquired.handed_out.fetch_add(1, Ordering::Release);
             Box::pin(Keep)
         })
 }

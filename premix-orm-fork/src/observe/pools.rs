@@ -144,8 +144,9 @@ pub(crate) async fn acquire_as_fork<DB: SqlDialect>(
         None | Some(Identity::None) => (pool.acquire().await, None),
         Some(Identity::Probed) => acquire_identified(pool).await,
         Some(Identity::Single(record)) => {
-            let (conn, _opened) = acquire_identified(pool).await;
+            let conn = pool.acquire().await;
             if let Ok(conn) = &conn {
+                record.taken_by_fork();
                 // Settled: sqlx pings a connection as it returns it to the
                 // pool, after everything it was asked to do.
                 record.check(conn.cached_statements_size());

@@ -1,0 +1,4 @@
+#[premix_instrument::instrument(target = "find_by_id")]
+fn find() {}
+
+fn main() {}
