@@ -106,6 +106,21 @@ fn test(extra: &[String]) -> Result<(), String> {
         &["test", "--workspace", "--locked"],
         extra,
         database_url.as_deref(),
+    )?;
+    // The allocation gate once more, built without instrumentation: what the
+    // process allocates then must be what the instrumented ops are charged.
+    cargo_with_env(
+        &[
+            "test",
+            "--locked",
+            "-p",
+            "premix-alloc-gate",
+            "--no-default-features",
+            "--test",
+            "gate",
+        ],
+        &[],
+        database_url.as_deref(),
     )
 }
 
