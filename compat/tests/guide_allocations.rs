@@ -1,3 +1,5 @@
+//! Pins what finding a user costs in allocations.
+
 use premix_orm::prelude::*;
 
 premix_instrument::install_counting_allocator!();
