@@ -14,7 +14,10 @@ pub enum Error {
     /// The exporter could not be built or could not bind its listener.
     #[cfg(feature = "prometheus")]
     #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
-    #[error("could not start the Prometheus exporter on {listen:?}")]
+    #[error(
+        "could not start the Prometheus exporter{}: {source}",
+        listen.map_or_else(String::new, |addr| format!(" on {addr}"))
+    )]
     Exporter {
         /// The address it tried to listen on, if any.
         listen: Option<std::net::SocketAddr>,

@@ -16,8 +16,9 @@ use smallvec::smallvec;
 
 use crate::dialect::SqlDialect;
 use crate::executor::Conn;
+use crate::meta::{ShapedSql, SqlLookup};
 use crate::model::Model;
-use crate::observe::{self, Op};
+use crate::observe::{self, Op, StmtId};
 use crate::sql::{self, FilterOp, FilterShape, Shape, Statement, padded_arity};
 use crate::value::BindValue;
 
@@ -204,15 +205,27 @@ where
                     op: FilterOp::In,
                     arity: u32::try_from(arity).unwrap_or(u32::MAX),
                 }],
+                order: smallvec![],
                 limit: false,
                 offset: false,
                 include_deleted: false,
             };
-            let (sql, lookup) = child_meta
+            // Powers of two up to MAX_IN_LIST: a few shapes, always kept
+            // unless builder shapes filled the model's cache first.
+            let shaped = child_meta
                 .sql
                 .shape(&shape, || sql::shaped::<DB>(child_meta, &shape));
-            op.sql(lookup);
-            let mut query = sqlx::query(sql.text());
+            let (text, id) = match &shaped {
+                ShapedSql::Kept(sql, lookup) => {
+                    op.sql(*lookup);
+                    (sql.text(), sql.id())
+                }
+                ShapedSql::ForThisCall(text) => {
+                    op.sql(SqlLookup::Miss);
+                    (text.as_str(), StmtId::of(text))
+                }
+            };
+            let mut query = sqlx::query(text);
             for &(id, _) in chunk {
                 query = DB::bind_value(query, BindValue::Int(id));
             }
@@ -221,7 +234,7 @@ where
                 query = DB::bind_value(query, BindValue::Int(last));
             }
             queries += 1;
-            conn.for_each_row(op, sql.id(), query, |row| {
+            conn.for_each_row(op, id, query, |row| {
                 let child = C::__decode(&row)?;
                 if let Some(parent) = child
                     .__foreign_key(foreign_key)

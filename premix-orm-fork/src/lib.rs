@@ -66,12 +66,14 @@
 mod dialect;
 mod eager;
 mod executor;
+mod ident;
 mod meta;
 mod model;
 mod observe;
 mod ops;
 mod pool;
 mod query;
+mod raw_condition;
 mod schema;
 mod sql;
 mod static_query;
@@ -89,7 +91,7 @@ pub use pool::StatementCache;
 pub use premix_orm_fork_macros::{Model, premix_query};
 pub use query::{Include, QueryBuilder};
 pub use schema::Premix;
-pub use sql::FilterOp;
+pub use sql::{FilterOp, Order};
 pub use sqlx;
 pub use value::BindValue;
 

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{OnceLock, PoisonError, RwLock};
 
 use crate::dialect::{Backend, SqlDialect};
@@ -140,13 +141,26 @@ type ShapeMap = HashMap<Shape, &'static CachedSql, BuildHasherDefault<DefaultHas
 
 /// A model's SQL text: fixed-shape statements (find by id, insert, update,
 /// delete) built once per backend, and builder statements built once per
-/// shape (columns and operators, never values). Text is leaked into
-/// `&'static str`: bounded by the shapes the program's code can produce,
-/// since values are always bound and `IN` lists are padded to powers of two.
+/// shape (columns and operators, never values). Kept text lives for the
+/// life of the process; values are always bound and `IN` lists are padded to
+/// powers of two, so a program's code produces few shapes. Shapes can still
+/// come from input (which filters and which update keys a request passes),
+/// so at most [`SqlCache::MAX_SHAPES`] are kept per model: past that a
+/// statement's text is built for its call only, and counted
+/// ([`SqlCache::shapes_not_kept`]).
 #[derive(Debug)]
 pub struct SqlCache {
     fixed: [[OnceLock<&'static CachedSql>; FixedSql::COUNT]; Backend::COUNT],
     shapes: RwLock<ShapeMap>,
+    not_kept: AtomicU64,
+}
+
+/// Builder SQL text from [`SqlCache`]: kept, or built for one call because
+/// the cache is full.
+#[derive(Debug)]
+pub(crate) enum ShapedSql {
+    Kept(&'static CachedSql, SqlLookup),
+    ForThisCall(String),
 }
 
 impl SqlCache {
@@ -156,8 +170,12 @@ impl SqlCache {
         Self {
             fixed: [const { [const { OnceLock::new() }; FixedSql::COUNT] }; Backend::COUNT],
             shapes: RwLock::new(HashMap::with_hasher(BuildHasherDefault::new())),
+            not_kept: AtomicU64::new(0),
         }
     }
+
+    /// Builder shapes kept per model (per cache).
+    pub const MAX_SHAPES: usize = 512;
 
     pub(crate) fn fixed<DB: SqlDialect>(
         &self,
@@ -183,26 +201,34 @@ impl SqlCache {
         )
     }
 
-    pub(crate) fn shape(
-        &self,
-        shape: &Shape,
-        build: impl FnOnce() -> String,
-    ) -> (&'static CachedSql, SqlLookup) {
+    pub(crate) fn shape(&self, shape: &Shape, build: impl FnOnce() -> String) -> ShapedSql {
         if let Some(sql) = self
             .shapes
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(shape)
         {
-            return (sql, SqlLookup::Hit);
+            return ShapedSql::Kept(sql, SqlLookup::Hit);
         }
         let mut shapes = self.shapes.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(sql) = shapes.get(shape) {
-            return (sql, SqlLookup::Hit);
+            return ShapedSql::Kept(sql, SqlLookup::Hit);
+        }
+        if shapes.len() >= Self::MAX_SHAPES {
+            drop(shapes);
+            self.not_kept.fetch_add(1, Ordering::Relaxed);
+            return ShapedSql::ForThisCall(build());
         }
         let sql = CachedSql::leak(build());
         shapes.insert(shape.clone(), sql);
-        (sql, SqlLookup::Miss)
+        ShapedSql::Kept(sql, SqlLookup::Miss)
+    }
+
+    /// Statements whose text was built for their call only, the cache being
+    /// full ([`SqlCache::MAX_SHAPES`]).
+    #[must_use]
+    pub fn shapes_not_kept(&self) -> u64 {
+        self.not_kept.load(Ordering::Relaxed)
     }
 
     /// How many builder shapes have been built, for tests and reports.

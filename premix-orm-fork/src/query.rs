@@ -17,10 +17,10 @@ use smallvec::SmallVec;
 use crate::dialect::{DbQuery, SqlDialect};
 use crate::eager::{self, EagerOptions};
 use crate::executor::{Conn, Executor};
-use crate::meta::{CachedSql, ModelMeta, SqlLookup};
+use crate::meta::{CachedSql, ModelMeta, ShapedSql, SqlLookup};
 use crate::model::{Model, Relation};
 use crate::observe::{self, Op, StmtId};
-use crate::sql::{self, FilterOp, FilterShape, Shape, Statement, padded_arity};
+use crate::sql::{self, FilterOp, FilterShape, Order, Shape, Statement, padded_arity};
 use crate::value::BindValue;
 
 /// Column indexes an UPDATE sets, in order.
@@ -76,6 +76,7 @@ pub struct QueryBuilder<'a, T, DB: sqlx::Database> {
     filters: SmallVec<[Filter; 4]>,
     raw_filters: Vec<String>,
     allow_raw: bool,
+    order: SmallVec<[(u16, Order); 2]>,
     limit: Option<i64>,
     offset: Option<i64>,
     includes: SmallVec<[Include; 2]>,
@@ -91,6 +92,7 @@ impl<T, DB: sqlx::Database> std::fmt::Debug for QueryBuilder<'_, T, DB> {
         f.debug_struct("QueryBuilder")
             .field("filters", &self.filters)
             .field("raw_filters", &self.raw_filters)
+            .field("order", &self.order)
             .field("limit", &self.limit)
             .field("offset", &self.offset)
             .field("includes", &self.includes)
@@ -108,6 +110,7 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
             filters: SmallVec::new(),
             raw_filters: Vec::new(),
             allow_raw: false,
+            order: SmallVec::new(),
             limit: None,
             offset: None,
             includes: SmallVec::new(),
@@ -234,8 +237,40 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
     }
 
     /// Opts in to raw SQL conditions for this query.
+    ///
+    /// What it still protects: a raw condition stays one condition of this
+    /// statement. One that carries a statement separator (`;`), a comment
+    /// (`--`, `/*`), an open quote or unbalanced parentheses outside string
+    /// literals is refused when the query runs. What it does not: the text is
+    /// SQL, not a value. It is not bound, it can name any column and call any
+    /// function, and a value spliced into it from user input is an injection.
+    /// Use the `filter_*` methods for values.
     pub const fn allow_unsafe(mut self) -> Self {
         self.allow_raw = true;
+        self
+    }
+
+    /// Sorts the rows by `column` (a column of the model, checked like a
+    /// filter's), after any earlier `order_by`: what makes `limit` and
+    /// `offset` pages the same on every run.
+    ///
+    /// ```no_run
+    /// # use premix_orm_fork::prelude::*;
+    /// # use premix_orm_fork::Order;
+    /// # #[derive(Model)] struct Post { id: i32, user_id: i32, title: String }
+    /// # async fn demo(pool: &sqlx::SqlitePool) -> Result<(), sqlx::Error> {
+    /// let third_page = Post::find_in_pool(pool)
+    ///     .order_by("id", Order::Asc)
+    ///     .limit(20)
+    ///     .offset(40)
+    ///     .all()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn order_by(mut self, column: impl AsRef<str>, order: Order) -> Self {
+        if let Some(column) = self.column(column.as_ref()) {
+            self.order.push((column, order));
+        }
         self
     }
 
@@ -284,7 +319,36 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         self
     }
 
+    /// Whether `IN` lists are padded (see [`padded_arity`]): only while the
+    /// statement's placeholders, `set` SET values included, stay within the
+    /// backend's bind limit. Past it a list binds exactly its values, as
+    /// hand-written sqlx would.
+    fn pads_in_lists(&self, set: usize) -> bool {
+        let padded: usize = self
+            .filters
+            .iter()
+            .map(|f| match f.op {
+                FilterOp::In => padded_arity(f.values.len()),
+                _ => f.values.len(),
+            })
+            .sum();
+        let paging = usize::from(self.limit.is_some()) + usize::from(self.offset.is_some());
+        set + padded + paging <= DB::MAX_BIND_PARAMS
+    }
+
+    fn arity(filter: &Filter, pad: bool) -> usize {
+        match filter.op {
+            FilterOp::In if pad => padded_arity(filter.values.len()),
+            _ => filter.values.len(),
+        }
+    }
+
     fn shape(&self, statement: Statement) -> Shape {
+        let set = match &statement {
+            Statement::Update { set } => set.len(),
+            _ => 0,
+        };
+        let pad = self.pads_in_lists(set);
         Shape {
             backend: DB::BACKEND,
             statement,
@@ -294,13 +358,10 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
                 .map(|f| FilterShape {
                     column: f.column,
                     op: f.op,
-                    arity: u32::try_from(match f.op {
-                        FilterOp::In => padded_arity(f.values.len()),
-                        _ => f.values.len(),
-                    })
-                    .unwrap_or(u32::MAX),
+                    arity: u32::try_from(Self::arity(f, pad)).unwrap_or(u32::MAX),
                 })
                 .collect(),
+            order: self.order.clone(),
             limit: self.limit.is_some(),
             offset: self.offset.is_some(),
             include_deleted: self.include_deleted,
@@ -310,6 +371,19 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
     /// The SQL text for `statement`: from the shape cache, or built for this
     /// call when raw filters are present.
     fn sql(&self, statement: Statement) -> Result<Sql, sqlx::Error> {
+        if let Some(problem) = &self.problem {
+            return Err(sqlx::Error::InvalidArgument(problem.to_string()));
+        }
+        if statement != Statement::Select
+            && (self.limit.is_some() || self.offset.is_some() || !self.order.is_empty())
+        {
+            return Err(sqlx::Error::InvalidArgument(format!(
+                "limit(), offset() and order_by() do not apply to update() or delete() on `{}`: \
+                 neither SQLite nor PostgreSQL bounds or orders those statements portably; \
+                 filter the rows to change instead",
+                Self::meta().table
+            )));
+        }
         if !self.raw_filters.is_empty() && !self.allow_raw {
             return Err(sqlx::Error::InvalidArgument(format!(
                 "raw SQL filter on model `{}` refused: call .allow_unsafe() to opt in, or use the \
@@ -317,11 +391,24 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
                 Self::meta().table
             )));
         }
+        for condition in &self.raw_filters {
+            if let Some(why) = crate::raw_condition::refusal(condition) {
+                return Err(sqlx::Error::InvalidArgument(format!(
+                    "raw SQL filter on model `{}` refused: {why}; a raw condition must stay one \
+                     condition of this statement",
+                    Self::meta().table
+                )));
+            }
+        }
         let shape = self.shape(statement);
         let meta = Self::meta();
         if self.raw_filters.is_empty() {
-            let (text, lookup) = meta.sql.shape(&shape, || sql::shaped::<DB>(meta, &shape));
-            return Ok(Sql::Cached(text, lookup));
+            return Ok(
+                match meta.sql.shape(&shape, || sql::shaped::<DB>(meta, &shape)) {
+                    ShapedSql::Kept(text, lookup) => Sql::Cached(text, lookup),
+                    ShapedSql::ForThisCall(text) => Sql::Owned(text),
+                },
+            );
         }
         Ok(Sql::Owned(with_raw_conditions(
             sql::shaped::<DB>(meta, &shape),
@@ -334,9 +421,6 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
     /// # Errors
     /// The builder's first problem (unknown column, raw filter not allowed).
     pub fn try_to_sql(&self) -> Result<String, sqlx::Error> {
-        if let Some(problem) = &self.problem {
-            return Err(sqlx::Error::InvalidArgument(problem.to_string()));
-        }
         self.sql(Statement::Select)
             .map(|sql| sql.as_str().to_owned())
     }
@@ -348,18 +432,29 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
     }
 
     /// The DELETE (or soft delete) this builder would run.
+    ///
+    /// # Errors
+    /// As [`delete`](Self::delete) would report them, before running.
+    pub fn try_to_delete_sql(&self) -> Result<String, sqlx::Error> {
+        self.sql(self.delete_statement())
+            .map(|s| s.as_str().to_owned())
+    }
+
+    /// The DELETE (or soft delete) this builder would run, or the reason it
+    /// would not run.
     pub fn to_delete_sql(&self) -> String {
-        self.sql(self.delete_statement()).map_or_else(
-            |e| format!("-- not runnable: {e}"),
-            |s| s.as_str().to_owned(),
-        )
+        self.try_to_delete_sql()
+            .unwrap_or_else(|e| format!("-- not runnable: {e}"))
     }
 
     /// The UPDATE this builder would run with `values`.
     ///
     /// # Errors
-    /// As [`update`](Self::update) would report them.
+    /// As [`update`](Self::update) would report them, before running.
     pub fn to_update_sql(&self, values: &serde_json::Value) -> Result<String, sqlx::Error> {
+        if let Some(problem) = &self.problem {
+            return Err(sqlx::Error::InvalidArgument(problem.to_string()));
+        }
         let (set, _) = Self::update_values(values)?;
         self.sql(Statement::Update { set })
             .map(|s| s.as_str().to_owned())
@@ -373,12 +468,12 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         }
     }
 
-    fn bind_filters<'q>(&mut self, mut query: DbQuery<'q, DB>) -> DbQuery<'q, DB> {
+    /// Binds the filters' values (after `set` SET values), then LIMIT and
+    /// OFFSET, in the order the shape numbered them.
+    fn bind_filters<'q>(&mut self, mut query: DbQuery<'q, DB>, set: usize) -> DbQuery<'q, DB> {
+        let pad = self.pads_in_lists(set);
         for filter in self.filters.drain(..) {
-            let padded = match filter.op {
-                FilterOp::In => padded_arity(filter.values.len()),
-                _ => filter.values.len(),
-            };
+            let padded = Self::arity(&filter, pad);
             let last = filter.values.last().cloned();
             let extra = padded - filter.values.len();
             for value in filter.values {
@@ -436,15 +531,18 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
             })
             .and_then(|()| match self.sql(Statement::Select)? {
                 Sql::Cached(text, lookup) => Ok((text, lookup)),
-                Sql::Owned(_) => Err(sqlx::Error::InvalidArgument(
-                    "stream() does not take raw filters: use all()".into(),
-                )),
+                Sql::Owned(_) => Err(sqlx::Error::InvalidArgument(format!(
+                    "stream() runs only statements whose text is kept: not raw filters, nor a \
+                     new shape once `{}` has {} (SqlCache::MAX_SHAPES); use all()",
+                    Self::meta().table,
+                    crate::SqlCache::MAX_SHAPES
+                ))),
             });
         let rows = match refused {
             Err(problem) => futures_util::stream::once(async move { Err(problem) }).boxed(),
             Ok((sql, lookup)) => {
                 observe::op::<DB>(&observe::SELECT, Self::meta().table).sql(lookup);
-                let query = self.bind_filters(sqlx::query(sql.text()).persistent(self.prepared));
+                let query = self.bind_filters(sqlx::query(sql.text()).persistent(self.prepared), 0);
                 match self.executor {
                     Executor::Pool(pool) => DB::fetch_from_pool(pool, query),
                     Executor::Conn(conn) => DB::fetch(conn, query),
@@ -546,7 +644,7 @@ async fn select<'a, T: Model<DB>, DB: SqlDialect>(
     let capacity = builder
         .limit
         .map_or(0, |l| usize::try_from(l.clamp(0, 1024)).unwrap_or(0));
-    let query = builder.bind_filters(sqlx::query(sql.as_str()).persistent(builder.prepared));
+    let query = builder.bind_filters(sqlx::query(sql.as_str()).persistent(builder.prepared), 0);
     let mut conn = builder.executor.acquire(op).await?;
     let mut rows = Vec::with_capacity(capacity);
     conn.for_each_row(op, sql.id(), query, |row| {
@@ -586,10 +684,11 @@ async fn update_matching<T: Model<DB>, DB: SqlDialect>(
     let sql = builder.sql(Statement::Update { set })?;
     op.sql(sql.lookup());
     let mut query = sqlx::query(sql.as_str()).persistent(builder.prepared);
+    let set = bound.len();
     for value in bound {
         query = DB::bind_value(query, value);
     }
-    let query = builder.bind_filters(query);
+    let query = builder.bind_filters(query, set);
     let mut conn = builder.executor.acquire(op).await?;
     Ok(DB::rows_affected(&conn.execute(op, sql.id(), query).await?))
 }
@@ -605,7 +704,7 @@ async fn delete_matching<T: Model<DB>, DB: SqlDialect>(
     builder.take_problem()?;
     let sql = builder.sql(builder.delete_statement())?;
     op.sql(sql.lookup());
-    let query = builder.bind_filters(sqlx::query(sql.as_str()).persistent(builder.prepared));
+    let query = builder.bind_filters(sqlx::query(sql.as_str()).persistent(builder.prepared), 0);
     let mut conn = builder.executor.acquire(op).await?;
     Ok(DB::rows_affected(&conn.execute(op, sql.id(), query).await?))
 }
@@ -613,7 +712,8 @@ async fn delete_matching<T: Model<DB>, DB: SqlDialect>(
 /// SQL text for one run.
 enum Sql {
     Cached(&'static CachedSql, SqlLookup),
-    /// Built for this run only (raw conditions): a SQL-cache miss.
+    /// Built for this run only (raw conditions, a full shape cache): a
+    /// SQL-cache miss.
     Owned(String),
 }
 
@@ -640,10 +740,10 @@ impl Sql {
     }
 }
 
-/// Inserts raw conditions before LIMIT/OFFSET. Raw conditions bind nothing,
+/// Inserts raw conditions before ORDER BY, LIMIT and OFFSET. Raw conditions bind nothing,
 /// so placeholder numbering is unaffected.
 fn with_raw_conditions(sql: String, raw: &[String]) -> String {
-    let tail_at = [" LIMIT ", " OFFSET "]
+    let tail_at = [" ORDER BY ", " LIMIT ", " OFFSET "]
         .iter()
         .filter_map(|k| sql.find(k))
         .min()

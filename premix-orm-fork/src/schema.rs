@@ -3,6 +3,7 @@
 use sqlx::Pool;
 
 use crate::dialect::SqlDialect;
+use crate::ident;
 use crate::meta::ModelMeta;
 use crate::model::Model;
 
@@ -14,12 +15,14 @@ pub struct Premix;
 /// whose type cannot be mapped are written without a type (see
 /// [`Premix::sync`], which refuses them).
 pub(crate) fn create_table_sql<DB: SqlDialect>(meta: &ModelMeta) -> String {
-    let mut sql = format!("CREATE TABLE IF NOT EXISTS {} (", meta.table);
+    let mut sql = String::from("CREATE TABLE IF NOT EXISTS ");
+    ident::push(&mut sql, meta.table);
+    sql.push_str(" (");
     for (i, column) in meta.columns.iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
         }
-        sql.push_str(column.name);
+        ident::push(&mut sql, column.name);
         if i == meta.id_index {
             sql.push(' ');
             sql.push_str(DB::primary_key_sql(column.ty));
@@ -36,7 +39,8 @@ pub(crate) fn create_table_sql<DB: SqlDialect>(meta: &ModelMeta) -> String {
     for fk in meta.belongs_to {
         sql.push_str(&format!(
             ", FOREIGN KEY ({}) REFERENCES {} (id)",
-            fk.column, fk.parent_table
+            ident::quoted(fk.column),
+            ident::quoted(fk.parent_table)
         ));
     }
     sql.push(')');
@@ -48,9 +52,10 @@ pub(crate) fn create_table_sql<DB: SqlDialect>(meta: &ModelMeta) -> String {
 fn foreign_key_indexes(meta: &ModelMeta) -> impl Iterator<Item = String> + '_ {
     meta.belongs_to.iter().map(|fk| {
         format!(
-            "CREATE INDEX IF NOT EXISTS idx_{table}_{column} ON {table} ({column})",
-            table = meta.table,
-            column = fk.column
+            "CREATE INDEX IF NOT EXISTS {index} ON {table} ({column})",
+            index = ident::quoted(&format!("idx_{}_{}", meta.table, fk.column)),
+            table = ident::quoted(meta.table),
+            column = ident::quoted(fk.column)
         )
     })
 }

@@ -52,6 +52,15 @@ pub enum FilterOp {
     IsNotNull,
 }
 
+/// The direction of an `ORDER BY` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Order {
+    /// Smallest first.
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
 /// One filter's part of a shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct FilterShape {
@@ -77,6 +86,8 @@ pub(crate) struct Shape {
     pub(crate) backend: Backend,
     pub(crate) statement: Statement,
     pub(crate) filters: SmallVec<[FilterShape; 4]>,
+    /// `ORDER BY` columns, in order (selects only).
+    pub(crate) order: SmallVec<[(u16, Order); 2]>,
     pub(crate) limit: bool,
     pub(crate) offset: bool,
     pub(crate) include_deleted: bool,
@@ -109,6 +120,11 @@ impl<DB: SqlDialect> Writer<DB> {
         self
     }
 
+    fn ident(&mut self, name: &str) -> &mut Self {
+        crate::ident::push(&mut self.sql, name);
+        self
+    }
+
     fn placeholder(&mut self) -> &mut Self {
         DB::push_placeholder(&mut self.sql, self.next);
         self.next += 1;
@@ -125,7 +141,7 @@ impl<DB: SqlDialect> Writer<DB> {
                 self.sql.push_str(", ");
             }
             first = false;
-            self.sql.push_str(column.name);
+            crate::ident::push(&mut self.sql, column.name);
         }
         self
     }
@@ -149,18 +165,18 @@ pub(crate) fn fixed<DB: SqlDialect>(meta: &ModelMeta, which: FixedSql) -> String
             w.push("SELECT ")
                 .columns(meta, false)
                 .push(" FROM ")
-                .push(table);
-            w.push(" WHERE ").push(id).push(" = ").placeholder();
+                .ident(table);
+            w.push(" WHERE ").ident(id).push(" = ").placeholder();
             if let Some(deleted) = meta.soft_delete {
                 w.push(" AND ")
-                    .push(meta.columns[deleted].name)
+                    .ident(meta.columns[deleted].name)
                     .push(" IS NULL");
             }
         }
         FixedSql::Insert | FixedSql::InsertWithId => {
             let with_id = which == FixedSql::InsertWithId;
             w.push("INSERT INTO ")
-                .push(table)
+                .ident(table)
                 .push(" (")
                 .columns(meta, !with_id)
                 .push(") VALUES (");
@@ -173,11 +189,11 @@ pub(crate) fn fixed<DB: SqlDialect>(meta: &ModelMeta, which: FixedSql) -> String
             }
             w.push(")");
             if DB::INSERT_RETURNS_ID {
-                w.push(" RETURNING ").push(id);
+                w.push(" RETURNING ").ident(id);
             }
         }
         FixedSql::Update => {
-            w.push("UPDATE ").push(table).push(" SET ");
+            w.push("UPDATE ").ident(table).push(" SET ");
             let mut first = true;
             for (i, column) in meta.columns.iter().enumerate() {
                 if i == meta.id_index || Some(i) == meta.version {
@@ -187,28 +203,28 @@ pub(crate) fn fixed<DB: SqlDialect>(meta: &ModelMeta, which: FixedSql) -> String
                     w.push(", ");
                 }
                 first = false;
-                w.push(column.name).push(" = ").placeholder();
+                w.ident(column.name).push(" = ").placeholder();
             }
             if let Some(version) = meta.version {
                 let name = meta.columns[version].name;
                 if !first {
                     w.push(", ");
                 }
-                w.push(name).push(" = ").push(name).push(" + 1");
+                w.ident(name).push(" = ").ident(name).push(" + 1");
             }
-            w.push(" WHERE ").push(id).push(" = ").placeholder();
+            w.push(" WHERE ").ident(id).push(" = ").placeholder();
             if let Some(version) = meta.version {
                 w.push(" AND ")
-                    .push(meta.columns[version].name)
+                    .ident(meta.columns[version].name)
                     .push(" = ")
                     .placeholder();
             }
         }
         FixedSql::Delete => {
             w.push("DELETE FROM ")
-                .push(table)
+                .ident(table)
                 .push(" WHERE ")
-                .push(id)
+                .ident(id)
                 .push(" = ")
                 .placeholder();
         }
@@ -216,18 +232,18 @@ pub(crate) fn fixed<DB: SqlDialect>(meta: &ModelMeta, which: FixedSql) -> String
             let deleted = meta
                 .soft_delete
                 .map_or("deleted_at", |i| meta.columns[i].name);
-            w.push("UPDATE ").push(table).push(" SET ").push(deleted);
+            w.push("UPDATE ").ident(table).push(" SET ").ident(deleted);
             w.push(" = CURRENT_TIMESTAMP WHERE ")
-                .push(id)
+                .ident(id)
                 .push(" = ")
                 .placeholder();
-            w.push(" AND ").push(deleted).push(" IS NULL");
+            w.push(" AND ").ident(deleted).push(" IS NULL");
         }
         FixedSql::Exists => {
             w.push("SELECT 1 FROM ")
-                .push(table)
+                .ident(table)
                 .push(" WHERE ")
-                .push(id)
+                .ident(id)
                 .push(" = ")
                 .placeholder();
         }
@@ -246,25 +262,25 @@ pub(crate) fn shaped<DB: SqlDialect>(meta: &ModelMeta, shape: &Shape) -> String 
             w.push("SELECT ")
                 .columns(meta, false)
                 .push(" FROM ")
-                .push(table);
+                .ident(table);
         }
         Statement::Update { set } => {
-            w.push("UPDATE ").push(table).push(" SET ");
+            w.push("UPDATE ").ident(table).push(" SET ");
             for (n, column) in set.iter().enumerate() {
                 if n > 0 {
                     w.push(", ");
                 }
-                w.push(meta.columns[usize::from(*column)].name)
+                w.ident(meta.columns[usize::from(*column)].name)
                     .push(" = ")
                     .placeholder();
             }
         }
         Statement::Delete => {
-            w.push("DELETE FROM ").push(table);
+            w.push("DELETE FROM ").ident(table);
         }
         Statement::SoftDelete => {
-            w.push("UPDATE ").push(table).push(" SET ");
-            w.push(deleted_column.unwrap_or("deleted_at"))
+            w.push("UPDATE ").ident(table).push(" SET ");
+            w.ident(deleted_column.unwrap_or("deleted_at"))
                 .push(" = CURRENT_TIMESTAMP");
         }
     }
@@ -279,16 +295,16 @@ pub(crate) fn shaped<DB: SqlDialect>(meta: &ModelMeta, shape: &Shape) -> String 
         let column = meta.columns[usize::from(filter.column)].name;
         match filter.op {
             FilterOp::IsNull => {
-                w.push(column).push(" IS NULL");
+                w.ident(column).push(" IS NULL");
             }
             FilterOp::IsNotNull => {
-                w.push(column).push(" IS NOT NULL");
+                w.ident(column).push(" IS NOT NULL");
             }
             FilterOp::In if filter.arity == 0 => {
                 w.push("1 = 0");
             }
             FilterOp::In => {
-                w.push(column).push(" IN (");
+                w.ident(column).push(" IN (");
                 for i in 0..filter.arity {
                     if i > 0 {
                         w.push(", ");
@@ -307,14 +323,22 @@ pub(crate) fn shaped<DB: SqlDialect>(meta: &ModelMeta, shape: &Shape) -> String 
                     FilterOp::Gte => " >= ",
                     _ => " LIKE ",
                 };
-                w.push(column).push(symbol).placeholder();
+                w.ident(column).push(symbol).placeholder();
             }
         }
     }
     let hides_deleted = !shape.include_deleted || shape.statement == Statement::SoftDelete;
     if let (Some(deleted), true) = (deleted_column, hides_deleted) {
         condition(&mut w);
-        w.push(deleted).push(" IS NULL");
+        w.ident(deleted).push(" IS NULL");
+    }
+    for (n, (column, order)) in shape.order.iter().enumerate() {
+        w.push(if n == 0 { " ORDER BY " } else { ", " });
+        w.ident(meta.columns[usize::from(*column)].name);
+        w.push(match order {
+            Order::Asc => " ASC",
+            Order::Desc => " DESC",
+        });
     }
     if shape.limit {
         w.push(" LIMIT ").placeholder();
@@ -420,6 +444,7 @@ mod tests {
                     arity: 0
                 },
             ],
+            order: smallvec![],
             limit,
             offset,
             include_deleted: true,

@@ -139,6 +139,7 @@ fn build<DB: SqlDialect>(spec: &QuerySpec, meta: &ModelMeta) -> Result<String, S
         backend: DB::BACKEND,
         statement,
         filters,
+        order: SmallVec::new(),
         limit: spec.limit || spec.op == QueryOp::Find,
         offset: spec.offset,
         include_deleted: matches!(spec.op, QueryOp::Update | QueryOp::Delete),
@@ -154,18 +155,20 @@ fn build<DB: SqlDialect>(spec: &QuerySpec, meta: &ModelMeta) -> Result<String, S
 fn all_columns(meta: &ModelMeta) -> String {
     meta.columns
         .iter()
-        .map(|c| c.name)
+        .map(|c| crate::ident::quoted(c.name))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 fn insert<DB: SqlDialect>(meta: &ModelMeta, set: &[u16]) -> String {
-    let mut text = format!("INSERT INTO {} (", meta.table);
+    let mut text = String::from("INSERT INTO ");
+    crate::ident::push(&mut text, meta.table);
+    text.push_str(" (");
     for (n, column) in set.iter().enumerate() {
         if n > 0 {
             text.push_str(", ");
         }
-        text.push_str(meta.columns[usize::from(*column)].name);
+        crate::ident::push(&mut text, meta.columns[usize::from(*column)].name);
     }
     text.push_str(") VALUES (");
     for n in 0..set.len() {

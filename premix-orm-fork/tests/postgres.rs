@@ -165,3 +165,59 @@ async fn both_backends_in_one_process() {
     assert!(sql_text(&sqlite).contains("name = ? AND"));
     assert!(sql_text(&pg).contains("name = $1 AND"));
 }
+
+#[tokio::test]
+async fn keywords_are_quoted() {
+    let Some(pool) = fresh("keywords").await else {
+        return;
+    };
+    inputs::keywords_are_quoted(&pool).await;
+}
+
+#[tokio::test]
+async fn in_lists_past_the_bind_limit() {
+    let Some(pool) = fresh("in_lists").await else {
+        return;
+    };
+    inputs::in_lists_past_the_bind_limit(&pool).await;
+}
+
+#[tokio::test]
+async fn paging_an_update_or_delete_is_refused() {
+    let Some(pool) = fresh("paging_writes").await else {
+        return;
+    };
+    inputs::paging_an_update_or_delete_is_refused(&pool).await;
+}
+
+#[tokio::test]
+async fn previews_return_the_builders_error() {
+    let Some(pool) = fresh("previews").await else {
+        return;
+    };
+    inputs::previews_return_the_builders_error(&pool).await;
+}
+
+#[tokio::test]
+async fn ordered_pages_hold_what_they_should() {
+    let Some(pool) = fresh("ordered_pages").await else {
+        return;
+    };
+    inputs::ordered_pages_hold_what_they_should(&pool).await;
+}
+
+#[tokio::test]
+async fn raw_conditions_cannot_end_the_statement() {
+    let Some(pool) = fresh("raw_conditions").await else {
+        return;
+    };
+    inputs::raw_conditions_cannot_end_the_statement(&pool).await;
+}
+
+#[tokio::test]
+async fn the_sql_cache_is_bounded() {
+    let Some(pool) = fresh("sql_cache_bound").await else {
+        return;
+    };
+    inputs::the_sql_cache_is_bounded(&pool).await;
+}

@@ -69,3 +69,38 @@ async fn a_closed_pool_is_a_returned_error() {
 async fn static_queries_run() {
     static_queries(&fresh().await).await;
 }
+
+#[tokio::test]
+async fn keywords_are_quoted() {
+    inputs::keywords_are_quoted(&fresh().await).await;
+}
+
+#[tokio::test]
+async fn in_lists_past_the_bind_limit() {
+    inputs::in_lists_past_the_bind_limit(&fresh().await).await;
+}
+
+#[tokio::test]
+async fn paging_an_update_or_delete_is_refused() {
+    inputs::paging_an_update_or_delete_is_refused(&fresh().await).await;
+}
+
+#[tokio::test]
+async fn previews_return_the_builders_error() {
+    inputs::previews_return_the_builders_error(&fresh().await).await;
+}
+
+#[tokio::test]
+async fn ordered_pages_hold_what_they_should() {
+    inputs::ordered_pages_hold_what_they_should(&fresh().await).await;
+}
+
+#[tokio::test]
+async fn raw_conditions_cannot_end_the_statement() {
+    inputs::raw_conditions_cannot_end_the_statement(&fresh().await).await;
+}
+
+#[tokio::test]
+async fn the_sql_cache_is_bounded() {
+    inputs::the_sql_cache_is_bounded(&fresh().await).await;
+}

@@ -210,6 +210,9 @@ where
         progress.tick(i + 1);
     }
     progress.finish();
+    // The last operation's connection is still on its way back to the pool,
+    // which is part of that operation.
+    Premix::wait_idle(pool).await?;
     println!(
         "blog workload on {backend}: {} operations after seeding {} users, in {:.2?}\n",
         args.ops,

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod accounting;
+pub mod inputs;
 
 use premix_orm_fork::prelude::*;
 use premix_orm_fork::{SqlDialect, premix_query, sqlx};
