@@ -10,7 +10,12 @@ use std::fmt::Write as _;
 /// `rules_file`, writing every sample to `remote_write` (a
 /// `.../api/v1/write` URL).
 #[must_use]
-pub fn prometheus_yml(targets: &[String], interval: &str, rules_file: &str, remote_write: &str) -> String {
+pub fn prometheus_yml(
+    targets: &[String],
+    interval: &str,
+    rules_file: &str,
+    remote_write: &str,
+) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
@@ -42,8 +47,14 @@ mod tests {
             "rules.yml",
             "http://127.0.0.1:3/api/v1/write",
         );
-        assert!(yml.contains("          - \"127.0.0.1:1\"\n          - \"127.0.0.1:2\"\n"), "{yml}");
-        assert!(yml.contains("url: \"http://127.0.0.1:3/api/v1/write\""), "{yml}");
+        assert!(
+            yml.contains("          - \"127.0.0.1:1\"\n          - \"127.0.0.1:2\"\n"),
+            "{yml}"
+        );
+        assert!(
+            yml.contains("url: \"http://127.0.0.1:3/api/v1/write\""),
+            "{yml}"
+        );
         assert!(yml.contains("scrape_interval: 1s"), "{yml}");
     }
 }

@@ -124,7 +124,10 @@ impl Fleet {
         let mut victoria = Running::spawn(
             "victoria-metrics",
             std::process::Command::new(&config.tools.victoria_metrics)
-                .arg(format!("-storageDataPath={}", dir.path().join("vm").display()))
+                .arg(format!(
+                    "-storageDataPath={}",
+                    dir.path().join("vm").display()
+                ))
                 .arg(format!("-httpListenAddr={vm_addr}"))
                 .arg("-retentionPeriod=1d")
                 .arg("-search.disableCache")
@@ -133,7 +136,13 @@ impl Fleet {
             &dir.path().join("victoria-metrics.log"),
         )?;
         let vm_base = format!("http://{vm_addr}");
-        process::wait_ready(&client, &format!("{vm_base}/health"), &mut victoria, START_STOP).await?;
+        process::wait_ready(
+            &client,
+            &format!("{vm_base}/health"),
+            &mut victoria,
+            START_STOP,
+        )
+        .await?;
 
         // The instances, one after the other (each creates the tables if
         // missing), in a schema of this run's own.
@@ -155,7 +164,14 @@ impl Fleet {
                 "4".to_owned(),
             ];
             let log = dir.path().join(format!("service-{n}.log"));
-            let process = start_service(&client, &config.service_bin, &command, &log, &api.to_string()).await?;
+            let process = start_service(
+                &client,
+                &config.service_bin,
+                &command,
+                &log,
+                &api.to_string(),
+            )
+            .await?;
             instances.push(Instance {
                 api: format!("http://{api}"),
                 metrics: format!("http://{metrics}"),
@@ -185,13 +201,22 @@ impl Fleet {
             "prometheus",
             std::process::Command::new(&config.tools.prometheus)
                 .arg(format!("--config.file={}", config_path.display()))
-                .arg(format!("--storage.tsdb.path={}", dir.path().join("prometheus").display()))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.path().join("prometheus").display()
+                ))
                 .arg(format!("--web.listen-address={prom_addr}"))
                 .arg("--storage.tsdb.retention.time=1d"),
             &dir.path().join("prometheus.log"),
         )?;
         let prom_base = format!("http://{prom_addr}");
-        process::wait_ready(&client, &format!("{prom_base}/-/ready"), &mut prometheus, START_STOP).await?;
+        process::wait_ready(
+            &client,
+            &format!("{prom_base}/-/ready"),
+            &mut prometheus,
+            START_STOP,
+        )
+        .await?;
 
         Ok(Self {
             store: QueryApi::victoria_metrics(vm_base, client.clone()),
@@ -213,15 +238,24 @@ impl Fleet {
             let mut behind = None;
             for &n in which {
                 self.instances[n].process.check_alive()?;
-                let counted = snapshot::fetch(&self.client, &self.instances[n].metrics).await?.calls();
-                let expr = format!("premix_op_calls_total{{instance=\"{}\"}}", self.instances[n].label);
+                let counted = snapshot::fetch(&self.client, &self.instances[n].metrics)
+                    .await?
+                    .calls();
+                let expr = format!(
+                    "premix_op_calls_total{{instance=\"{}\"}}",
+                    self.instances[n].label
+                );
                 let stored: std::collections::BTreeMap<_, _> = self
                     .store
                     .instant(&expr, None)
                     .await?
                     .into_iter()
                     .map(|s| {
-                        let key = (s.label("op").to_owned(), s.label("model").to_owned(), s.label("outcome").to_owned());
+                        let key = (
+                            s.label("op").to_owned(),
+                            s.label("model").to_owned(),
+                            s.label("outcome").to_owned(),
+                        );
                         (key, s.value)
                     })
                     .collect();
@@ -241,7 +275,9 @@ impl Fleet {
             match behind {
                 None => return Ok(unix_now()),
                 Some(why) if Instant::now() > deadline => {
-                    return Err(format!("the store did not catch up within {CATCH_UP:?}: {why}"));
+                    return Err(format!(
+                        "the store did not catch up within {CATCH_UP:?}: {why}"
+                    ));
                 }
                 Some(_) => tokio::time::sleep(Duration::from_millis(250)).await,
             }
@@ -259,7 +295,14 @@ impl Fleet {
         let instance = &self.instances[n];
         let api = instance.api.trim_start_matches("http://").to_owned();
         let log = instance.log.with_extension("restarted.log");
-        let process = start_service(&self.client, &self.config.service_bin, &instance.command, &log, &api).await?;
+        let process = start_service(
+            &self.client,
+            &self.config.service_bin,
+            &instance.command,
+            &log,
+            &api,
+        )
+        .await?;
         self.instances[n].process = process;
         self.caught_up(&[n]).await?;
         balancer.activate(n);
@@ -309,10 +352,18 @@ async fn start_service(
 ) -> Result<Running, String> {
     let mut process = Running::spawn(
         "service",
-        std::process::Command::new(bin).args(command).env_remove("DATABASE_URL"),
+        std::process::Command::new(bin)
+            .args(command)
+            .env_remove("DATABASE_URL"),
         log,
     )?;
-    process::wait_ready(client, &format!("http://{api}/healthz"), &mut process, START_STOP).await?;
+    process::wait_ready(
+        client,
+        &format!("http://{api}/healthz"),
+        &mut process,
+        START_STOP,
+    )
+    .await?;
     Ok(process)
 }
 
@@ -325,14 +376,21 @@ pub async fn run(config: FleetConfig) -> Result<FleetReport, String> {
     let deadline = config.deadline;
     let started = Instant::now();
     let mut fleet = Fleet::start(config.clone()).await?;
-    let outcome = tokio::time::timeout(deadline.saturating_sub(started.elapsed()), drive(&mut fleet, &config)).await;
+    let outcome = tokio::time::timeout(
+        deadline.saturating_sub(started.elapsed()),
+        drive(&mut fleet, &config),
+    )
+    .await;
     match outcome {
         Ok(Ok(report)) => {
             fleet.stop().await?;
             Ok(report)
         }
         Ok(Err(e)) => Err(format!("{e}\n{}", fleet.logs())),
-        Err(_) => Err(format!("the fleet run took longer than {deadline:?}\n{}", fleet.logs())),
+        Err(_) => Err(format!(
+            "the fleet run took longer than {deadline:?}\n{}",
+            fleet.logs()
+        )),
     }
 }
 
@@ -349,7 +407,11 @@ async fn drive(fleet: &mut Fleet, config: &FleetConfig) -> Result<FleetReport, S
 
     let restarted = 1;
     let leg = {
-        let (balancer, base, load) = (Arc::clone(&balancer), Arc::clone(&base), config.load.clone());
+        let (balancer, base, load) = (
+            Arc::clone(&balancer),
+            Arc::clone(&base),
+            config.load.clone(),
+        );
         tokio::spawn(async move { load::run(&balancer, &base, &load).await })
     };
     let halfway = balancer.completed() + config.load.requests / 2;
@@ -370,7 +432,16 @@ async fn drive(fleet: &mut Fleet, config: &FleetConfig) -> Result<FleetReport, S
     let window_end = fleet.caught_up(&all).await? + 1.0;
     sleep_until(window_end + 1.0).await;
 
-    let proof = proof::check(fleet, config, &report, window_start, window_end, restarted, pids).await?;
+    let proof = proof::check(
+        fleet,
+        config,
+        &report,
+        window_start,
+        window_end,
+        restarted,
+        pids,
+    )
+    .await?;
     Ok(FleetReport {
         load: report,
         seed,

@@ -93,7 +93,10 @@ impl Balancer {
         let deadline = Instant::now() + timeout;
         while target.in_flight.load(Ordering::SeqCst) > 0 {
             if Instant::now() > deadline {
-                return Err(format!("{}: requests still in flight after {timeout:?}", target.base));
+                return Err(format!(
+                    "{}: requests still in flight after {timeout:?}",
+                    target.base
+                ));
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -218,8 +221,11 @@ impl LoadReport {
         if self.latencies_us.is_empty() {
             return None;
         }
-        let rank = ((q * self.latencies_us.len() as f64).ceil() as usize).clamp(1, self.latencies_us.len());
-        Some(Duration::from_micros(u64::from(self.latencies_us[rank - 1])))
+        let rank = ((q * self.latencies_us.len() as f64).ceil() as usize)
+            .clamp(1, self.latencies_us.len());
+        Some(Duration::from_micros(u64::from(
+            self.latencies_us[rank - 1],
+        )))
     }
 
     fn note(&mut self, anomaly: String) {
@@ -233,7 +239,10 @@ impl LoadReport {
         self.requests += 1;
         self.latencies_us
             .push(u32::try_from(latency.as_micros()).unwrap_or(u32::MAX));
-        *self.answers.entry((answer.kind, answer.status)).or_default() += 1;
+        *self
+            .answers
+            .entry((answer.kind, answer.status))
+            .or_default() += 1;
         *self.per_instance.entry(answer.instance).or_default() += 1;
         match answer.kind.calls_for(answer.status) {
             Some(calls) => self.tally.add(answer.instance, calls),
@@ -262,7 +271,8 @@ impl LoadReport {
         }
         self.tally.merge(&other.tally);
         let room = 20_usize.saturating_sub(self.anomalies.len());
-        self.anomalies.extend(other.anomalies.into_iter().take(room));
+        self.anomalies
+            .extend(other.anomalies.into_iter().take(room));
         self.anomaly_count += other.anomaly_count;
     }
 
@@ -335,13 +345,18 @@ pub async fn seed(balancer: &Balancer, instance: usize) -> Result<(BaseData, Loa
 
 /// Runs the mix: `config.clients` clients until `config.requests` requests
 /// were sent or `config.duration` passed, whichever comes first.
-pub async fn run(balancer: &Arc<Balancer>, base: &Arc<BaseData>, config: &LoadConfig) -> LoadReport {
+pub async fn run(
+    balancer: &Arc<Balancer>,
+    base: &Arc<BaseData>,
+    config: &LoadConfig,
+) -> LoadReport {
     let started = Instant::now();
     let deadline = started + config.duration;
     let tickets = Arc::new(AtomicU64::new(0));
     let mut clients = Vec::with_capacity(config.clients);
     for client in 0..config.clients {
-        let (balancer, base, tickets) = (Arc::clone(balancer), Arc::clone(base), Arc::clone(&tickets));
+        let (balancer, base, tickets) =
+            (Arc::clone(balancer), Arc::clone(base), Arc::clone(&tickets));
         let (limit, seed) = (config.requests, config.seed);
         clients.push(tokio::spawn(async move {
             let mut mix = ClientMix::new(seed, client);

@@ -224,12 +224,14 @@ impl Kind {
             Self::ListPostsOfUser => &[(200, &[call!(Select, Posts, Ok)])],
             Self::ListUsersByKarma => &[(200, &[call!(Select, Users, Ok)])],
             Self::SearchComments => &[(200, &[call!(Select, Comments, Ok)])],
-            Self::ListUsersWithPosts => {
-                &[(200, &[call!(Select, Users, Ok), call!(EagerLoad, Users, Ok)])]
-            }
-            Self::ListPostsWithComments => {
-                &[(200, &[call!(Select, Posts, Ok), call!(EagerLoad, Posts, Ok)])]
-            }
+            Self::ListUsersWithPosts => &[(
+                200,
+                &[call!(Select, Users, Ok), call!(EagerLoad, Users, Ok)],
+            )],
+            Self::ListPostsWithComments => &[(
+                200,
+                &[call!(Select, Posts, Ok), call!(EagerLoad, Posts, Ok)],
+            )],
             Self::ListUnknownColumn | Self::ListUnknownRelation => {
                 &[(400, &[call!(Select, Users, Error)])]
             }
@@ -361,8 +363,18 @@ impl ClientMix {
         let missing = i64::from(i32::MAX);
         let tag = format!("c{}-{}", self.client, self.sequence);
         let (method, path, body, creates) = match kind {
-            Kind::GetUser => ("GET", format!("/users/{}", self.any(&base.users)), None, None),
-            Kind::GetPost => ("GET", format!("/posts/{}", self.any(&base.posts)), None, None),
+            Kind::GetUser => (
+                "GET",
+                format!("/users/{}", self.any(&base.users)),
+                None,
+                None,
+            ),
+            Kind::GetPost => (
+                "GET",
+                format!("/posts/{}", self.any(&base.posts)),
+                None,
+                None,
+            ),
             Kind::GetComment => (
                 "GET",
                 format!("/comments/{}", self.any(&base.comments)),
@@ -383,7 +395,12 @@ impl ClientMix {
             }
             Kind::ListUsersByKarma => {
                 let karma = self.rng.below(100);
-                ("GET", format!("/users?karma__gte={karma}&limit=20"), None, None)
+                (
+                    "GET",
+                    format!("/users?karma__gte={karma}&limit=20"),
+                    None,
+                    None,
+                )
             }
             Kind::SearchComments => {
                 let post = self.any(&base.posts);
@@ -396,11 +413,21 @@ impl ClientMix {
             }
             Kind::ListUsersWithPosts => {
                 let limit = [1, 5, 12, 50][self.rng.below(4) as usize];
-                ("GET", format!("/users?include=posts&limit={limit}"), None, None)
+                (
+                    "GET",
+                    format!("/users?include=posts&limit={limit}"),
+                    None,
+                    None,
+                )
             }
             Kind::ListPostsWithComments => {
                 let limit = [1, 10, 50][self.rng.below(3) as usize];
-                ("GET", format!("/posts?include=comments&limit={limit}"), None, None)
+                (
+                    "GET",
+                    format!("/posts?include=comments&limit={limit}"),
+                    None,
+                    None,
+                )
             }
             Kind::ListUnknownColumn => ("GET", "/users?nickname=ann".to_owned(), None, None),
             Kind::ListUnknownRelation => ("GET", "/users?include=friends".to_owned(), None, None),
@@ -408,7 +435,10 @@ impl ClientMix {
             Kind::CreateUser => (
                 "POST",
                 "/users".to_owned(),
-                Some(format!(r#"{{"name":"user {tag}","karma":{}}}"#, self.rng.below(100))),
+                Some(format!(
+                    r#"{{"name":"user {tag}","karma":{}}}"#,
+                    self.rng.below(100)
+                )),
                 None,
             ),
             Kind::CreatePost => (

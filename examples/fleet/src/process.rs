@@ -23,7 +23,9 @@ impl Running {
     /// The log cannot be created or the program cannot be started.
     pub fn spawn(name: &str, command: &mut Command, log: &Path) -> Result<Self, String> {
         let out = File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
-        let err = out.try_clone().map_err(|e| format!("{}: {e}", log.display()))?;
+        let err = out
+            .try_clone()
+            .map_err(|e| format!("{}: {e}", log.display()))?;
         let child = command
             .stdin(Stdio::null())
             .stdout(out)
@@ -49,7 +51,12 @@ impl Running {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let from = lines.len().saturating_sub(15);
-        format!("--- last lines of {} ({}):\n{}", self.name, self.log.display(), lines[from..].join("\n"))
+        format!(
+            "--- last lines of {} ({}):\n{}",
+            self.name,
+            self.log.display(),
+            lines[from..].join("\n")
+        )
     }
 
     /// Fails with its log when it has exited.
@@ -59,7 +66,11 @@ impl Running {
     pub fn check_alive(&mut self) -> Result<(), String> {
         match self.child.try_wait() {
             Ok(None) => Ok(()),
-            Ok(Some(status)) => Err(format!("{} exited ({status})\n{}", self.name, self.log_tail())),
+            Ok(Some(status)) => Err(format!(
+                "{} exited ({status})\n{}",
+                self.name,
+                self.log_tail()
+            )),
             Err(e) => Err(format!("{}: {e}", self.name)),
         }
     }
@@ -79,13 +90,20 @@ impl Running {
                 return if status.success() {
                     Ok(status)
                 } else {
-                    Err(format!("{} exited with {status}\n{}", self.name, self.log_tail()))
+                    Err(format!(
+                        "{} exited with {status}\n{}",
+                        self.name,
+                        self.log_tail()
+                    ))
                 };
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                return Err(format!("{} did not stop within {timeout:?} of SIGTERM", self.name));
+                return Err(format!(
+                    "{} did not stop within {timeout:?} of SIGTERM",
+                    self.name
+                ));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -161,7 +179,10 @@ pub async fn wait_ready(
             return Ok(());
         }
         if Instant::now() > deadline {
-            return Err(format!("{url} not ready within {timeout:?}\n{}", process.log_tail()));
+            return Err(format!(
+                "{url} not ready within {timeout:?}\n{}",
+                process.log_tail()
+            ));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

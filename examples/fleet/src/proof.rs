@@ -61,7 +61,11 @@ impl Proof {
     fn add(&mut self, name: &'static str, passed: bool, detail: String) {
         self.checks.push(Check {
             name,
-            verdict: if passed { Verdict::Passed } else { Verdict::Failed },
+            verdict: if passed {
+                Verdict::Passed
+            } else {
+                Verdict::Failed
+            },
             detail,
         });
     }
@@ -82,7 +86,12 @@ impl Proof {
                 Verdict::Failed => "FAIL",
                 Verdict::Skipped => "SKIP",
             };
-            let _ = writeln!(out, "[{verdict}] {}\n{}", check.name, check.detail.trim_end());
+            let _ = writeln!(
+                out,
+                "[{verdict}] {}\n{}",
+                check.name,
+                check.detail.trim_end()
+            );
         }
         out
     }
@@ -106,7 +115,10 @@ pub fn promtool(promtool: &Path, args: &[&str], file: &Path) -> Result<String, S
     if output.status.success() {
         Ok(text)
     } else {
-        Err(format!("promtool {args:?} {} failed:\n{text}", file.display()))
+        Err(format!(
+            "promtool {args:?} {} failed:\n{text}",
+            file.display()
+        ))
     }
 }
 
@@ -147,7 +159,8 @@ pub(crate) async fn check(
         .enumerate()
         .map(|(n, i)| (i.label.clone(), n))
         .collect();
-    let expr = format!("sum by (instance, op, model, outcome) (increase(premix_op_calls_total[{range}]))");
+    let expr =
+        format!("sum by (instance, op, model, outcome) (increase(premix_op_calls_total[{range}]))");
     let mut observed: BTreeMap<CallKey, f64> = BTreeMap::new();
     let mut strangers = Vec::new();
     for sample in fleet.store.instant(&expr, Some(end)).await? {
@@ -155,7 +168,10 @@ pub(crate) async fn check(
             strangers.push(sample.label("instance").to_owned());
             continue;
         };
-        let op = Op::ALL.iter().find(|o| o.label() == sample.label("op")).map(|o| o.label());
+        let op = Op::ALL
+            .iter()
+            .find(|o| o.label() == sample.label("op"))
+            .map(|o| o.label());
         let key = (
             n,
             op.unwrap_or("?"),
@@ -170,7 +186,12 @@ pub(crate) async fn check(
         .iter()
         .map(|((n, call), count)| {
             (
-                (*n, call.op.label(), call.table.label(), call.outcome.label()),
+                (
+                    *n,
+                    call.op.label(),
+                    call.table.label(),
+                    call.outcome.label(),
+                ),
                 *count as f64,
             )
         })
@@ -182,7 +203,10 @@ pub(crate) async fn check(
         let want = expected.get(key).copied().unwrap_or(0.0);
         let got = observed.get(key).copied().unwrap_or(f64::NAN);
         if want != got && !(want == 0.0 && got.is_nan()) {
-            mismatches.push(format!("instance {} {} {} {}: load caused {want}, increase() {got}", key.0, key.1, key.2, key.3));
+            mismatches.push(format!(
+                "instance {} {} {} {}: load caused {want}, increase() {got}",
+                key.0, key.1, key.2, key.3
+            ));
         }
         let entry = per_op.entry((key.1, key.2, key.3)).or_default();
         entry.0 += want;
@@ -192,7 +216,10 @@ pub(crate) async fn check(
     let observed_total: f64 = observed.values().sum();
     let prometheus_total = fleet
         .scraper
-        .instant(&format!("sum(increase(premix_op_calls_total[{range}]))"), Some(end))
+        .instant(
+            &format!("sum(increase(premix_op_calls_total[{range}]))"),
+            Some(end),
+        )
         .await?
         .first()
         .map_or(f64::NAN, |s| s.value);
@@ -205,10 +232,17 @@ pub(crate) async fn check(
         keys.len(),
         mismatches.len(),
     );
-    let _ = writeln!(detail, "  {:<11} {:<9} {:<8} {:>10} {:>12}", "op", "model", "outcome", "load", "increase()");
+    let _ = writeln!(
+        detail,
+        "  {:<11} {:<9} {:<8} {:>10} {:>12}",
+        "op", "model", "outcome", "load", "increase()"
+    );
     for ((op, model, outcome), (want, got)) in &per_op {
         if *want > 0.0 || *got > 0.0 {
-            let _ = writeln!(detail, "  {op:<11} {model:<9} {outcome:<8} {want:>10} {got:>12}");
+            let _ = writeln!(
+                detail,
+                "  {op:<11} {model:<9} {outcome:<8} {want:>10} {got:>12}"
+            );
         }
     }
     for line in mismatches.iter().take(20) {
@@ -230,7 +264,10 @@ pub(crate) async fn check(
     let label = &fleet.instances[restarted].label;
     let resets = fleet
         .store
-        .instant(&format!("sum(resets(premix_op_calls_total{{instance=\"{label}\"}}[{range}]))"), Some(end))
+        .instant(
+            &format!("sum(resets(premix_op_calls_total{{instance=\"{label}\"}}[{range}]))"),
+            Some(end),
+        )
         .await?
         .first()
         .map_or(0.0, |s| s.value);
@@ -257,8 +294,18 @@ pub(crate) async fn check(
     }
     let now = wait_for_rules(fleet, end).await?;
     let value = |samples: Vec<crate::query::Sample>| samples.first().map_or(f64::NAN, |s| s.value);
-    let stmt_rule = value(fleet.store.instant("premix:stmt_cache_hit_ratio:total", Some(now)).await?);
-    let sql_rule = value(fleet.store.instant("premix:sql_cache_hit_ratio:total", Some(now)).await?);
+    let stmt_rule = value(
+        fleet
+            .store
+            .instant("premix:stmt_cache_hit_ratio:total", Some(now))
+            .await?,
+    );
+    let sql_rule = value(
+        fleet
+            .store
+            .instant("premix:sql_cache_hit_ratio:total", Some(now))
+            .await?,
+    );
     let mut sums = Vec::new();
     for expr in [
         r#"sum(premix_stmt_cache_lookups_total{result="hit"})"#,
@@ -268,7 +315,13 @@ pub(crate) async fn check(
     ] {
         sums.push(value(fleet.scraper.instant(expr, Some(now)).await?));
     }
-    let snapshot_sums = [totals.stmt_hits, totals.stmt_lookups, totals.sql_hits, totals.sql_lookups].map(|n| n as f64);
+    let snapshot_sums = [
+        totals.stmt_hits,
+        totals.stmt_lookups,
+        totals.sql_hits,
+        totals.sql_lookups,
+    ]
+    .map(|n| n as f64);
     let close = |a: f64, b: f64| (a - b).abs() <= RATIO_TOLERANCE * b.abs();
     let (stmt_ratio, sql_ratio) = (totals.stmt_ratio(), totals.sql_ratio());
     proof.add(
@@ -284,13 +337,19 @@ pub(crate) async fn check(
     );
 
     // 4. Every dashboard query and rule, from the store.
-    let text = std::fs::read_to_string(&config.dashboard).map_err(|e| format!("{}: {e}", config.dashboard.display()))?;
-    let dashboard: Dashboard = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", config.dashboard.display()))?;
+    let text = std::fs::read_to_string(&config.dashboard)
+        .map_err(|e| format!("{}: {e}", config.dashboard.display()))?;
+    let dashboard: Dashboard =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", config.dashboard.display()))?;
     let mut empty = Vec::new();
     let mut detail = String::new();
     for panel in &dashboard.panels {
         for target in &panel.targets {
-            let expr = target.expr.replace("$model", ".*").replace("$op", ".*").replace("$backend", ".*");
+            let expr = target
+                .expr
+                .replace("$model", ".*")
+                .replace("$op", ".*")
+                .replace("$backend", ".*");
             let series = fleet.store.instant(&expr, Some(now)).await?.len();
             let _ = writeln!(detail, "  {series:>4} series  {}", panel.title);
             if series == 0 {
@@ -299,7 +358,10 @@ pub(crate) async fn check(
         }
     }
     let rules = std::fs::read_to_string(&config.rules).map_err(|e| e.to_string())?;
-    let rule_names: Vec<&str> = rules.lines().filter_map(|l| l.trim().strip_prefix("- record: ")).collect();
+    let rule_names: Vec<&str> = rules
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- record: "))
+        .collect();
     for rule in &rule_names {
         let series = fleet.store.instant(rule, Some(now)).await?.len();
         let _ = writeln!(detail, "  {series:>4} series  rule {rule}");
@@ -310,7 +372,14 @@ pub(crate) async fn check(
     proof.add(
         "every dashboard panel query and every recording rule returns series from VictoriaMetrics",
         empty.is_empty() && !dashboard.panels.is_empty(),
-        format!("{detail}{}", if empty.is_empty() { String::new() } else { format!("  empty: {empty:?}\n") }),
+        format!(
+            "{detail}{}",
+            if empty.is_empty() {
+                String::new()
+            } else {
+                format!("  empty: {empty:?}\n")
+            }
+        ),
     );
 
     // 5. Grafana's own model.
@@ -338,10 +407,16 @@ pub(crate) async fn check(
         }
     }
 
-    // 6. promtool on the rules.
-    let checked = promtool(&config.tools.promtool, &["check", "rules"], &config.rules);
+    // 6. promtool on the rules and on the committed fleet config (the
+    // config this run used was checked before Prometheus started).
+    let fleet_yml = config.rules.with_file_name("prometheus-fleet.yml");
+    let checked =
+        promtool(&config.tools.promtool, &["check", "rules"], &config.rules).and_then(|rules| {
+            promtool(&config.tools.promtool, &["check", "config"], &fleet_yml)
+                .map(|fleet| format!("{rules}{fleet}"))
+        });
     proof.add(
-        "promtool accepts the rules",
+        "promtool accepts the rules and dashboards/prometheus/prometheus-fleet.yml",
         checked.is_ok(),
         match checked {
             Ok(text) | Err(text) => format!("  {}\n", text.trim().replace('\n', "\n  ")),
@@ -366,11 +441,19 @@ async fn wait_for_rules(fleet: &Fleet, after: f64) -> Result<f64, String> {
             "count_over_time(premix:stmt_cache_hit_ratio:total[{}])",
             window(after, now)
         );
-        if fleet.store.instant(&expr, Some(now)).await?.iter().any(|s| s.value >= 1.0) {
+        if fleet
+            .store
+            .instant(&expr, Some(now))
+            .await?
+            .iter()
+            .any(|s| s.value >= 1.0)
+        {
             return Ok(now);
         }
         if std::time::Instant::now() > deadline {
-            return Err("no rule evaluation on the final counts reached the store within 60s".to_owned());
+            return Err(
+                "no rule evaluation on the final counts reached the store within 60s".to_owned(),
+            );
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }

@@ -103,7 +103,11 @@ impl ServiceSnapshot {
     pub fn calls(&self) -> BTreeMap<(String, String, String), u64> {
         let mut calls = BTreeMap::new();
         for op in &self.ops {
-            for (outcome, count) in [("ok", op.ok), ("error", op.error), ("cancelled", op.cancelled)] {
+            for (outcome, count) in [
+                ("ok", op.ok),
+                ("error", op.error),
+                ("cancelled", op.cancelled),
+            ] {
                 *calls
                     .entry((op.op.clone(), op.model.clone(), outcome.to_owned()))
                     .or_default() += count;
@@ -117,7 +121,10 @@ impl ServiceSnapshot {
 ///
 /// # Errors
 /// The service could not be reached or answered something else.
-pub async fn fetch(client: &reqwest::Client, metrics_base: &str) -> Result<ServiceSnapshot, String> {
+pub async fn fetch(
+    client: &reqwest::Client,
+    metrics_base: &str,
+) -> Result<ServiceSnapshot, String> {
     let url = format!("{metrics_base}/snapshot");
     let body = client
         .get(&url)

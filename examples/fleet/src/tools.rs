@@ -31,7 +31,11 @@ impl Tools {
     /// Names the missing ones and how to get them.
     pub fn find() -> Result<Self, String> {
         let find = |tool: &str| on_path(tool).ok_or_else(|| tool.to_owned());
-        match (find("prometheus"), find("promtool"), find("victoria-metrics")) {
+        match (
+            find("prometheus"),
+            find("promtool"),
+            find("victoria-metrics"),
+        ) {
             (Ok(prometheus), Ok(promtool), Ok(victoria_metrics)) => Ok(Self {
                 prometheus,
                 promtool,

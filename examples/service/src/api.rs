@@ -42,7 +42,10 @@ where
 
 fn routes<DB: SqlDialect, M: Resource + Model<DB>>() -> Router<Pool<DB>> {
     Router::new()
-        .route(&format!("/{}", M::PATH), get(list::<DB, M>).post(create::<DB, M>))
+        .route(
+            &format!("/{}", M::PATH),
+            get(list::<DB, M>).post(create::<DB, M>),
+        )
         .route(
             &format!("/{}/{{id}}", M::PATH),
             get(read::<DB, M>)

@@ -134,11 +134,27 @@ mod tests {
     fn refusals_say_what_is_accepted() {
         let cases: &[(&[&str], Option<&str>, &str)] = &[
             (&[], None, "no database"),
-            (&["--port", "1"], Some("sqlite::memory:"), "unknown argument `--port`"),
-            (&["--listen"], Some("sqlite::memory:"), "--listen needs a value"),
-            (&["--listen", "localhost"], Some("sqlite::memory:"), "IP:PORT"),
+            (
+                &["--port", "1"],
+                Some("sqlite::memory:"),
+                "unknown argument `--port`",
+            ),
+            (
+                &["--listen"],
+                Some("sqlite::memory:"),
+                "--listen needs a value",
+            ),
+            (
+                &["--listen", "localhost"],
+                Some("sqlite::memory:"),
+                "IP:PORT",
+            ),
             (&["--pool", "0"], Some("sqlite::memory:"), "positive number"),
-            (&["--database", "mysql://x"], None, "postgres://... or sqlite:"),
+            (
+                &["--database", "mysql://x"],
+                None,
+                "postgres://... or sqlite:",
+            ),
             (&["--schema", "a;b"], Some("postgres://x"), "lower-case"),
         ];
         for (args, env, message) in cases {

@@ -29,8 +29,7 @@ pub(crate) async fn connect(config: &Config) -> Result<Connected, sqlx::Error> {
     let mut options = PgConnectOptions::from_str(&config.database)?;
     if let Some(schema) = &config.schema {
         // The name was checked to be [a-z0-9_]+ by the config parser.
-        let mut admin: sqlx::PgConnection =
-            sqlx::Connection::connect_with(&options).await?;
+        let mut admin: sqlx::PgConnection = sqlx::Connection::connect_with(&options).await?;
         sqlx::raw_sql(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
             .execute(&mut admin)
             .await?;

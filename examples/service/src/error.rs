@@ -86,7 +86,9 @@ impl From<sqlx::Error> for ApiError {
                 Some(constraint) if kind == "conflict" => {
                     format!("the change breaks constraint `{constraint}`")
                 }
-                _ if kind == "conflict" => format!("the change breaks a constraint: {}", db.message()),
+                _ if kind == "conflict" => {
+                    format!("the change breaks a constraint: {}", db.message())
+                }
                 _ => "the database failed; see the service log".to_owned(),
             },
             _ => "the database failed; see the service log".to_owned(),
@@ -163,7 +165,10 @@ mod tests {
                 sqlx::Error::Io(std::io::Error::other("reset")),
                 StatusCode::INTERNAL_SERVER_ERROR,
             ),
-            (sqlx::Error::WorkerCrashed, StatusCode::INTERNAL_SERVER_ERROR),
+            (
+                sqlx::Error::WorkerCrashed,
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
         ];
         for (error, status) in cases {
             assert_eq!(classify(&error).0, status, "{error}");
@@ -173,7 +178,9 @@ mod tests {
 
     #[test]
     fn server_errors_do_not_leak_detail() {
-        let error = ApiError::from(sqlx::Error::Io(std::io::Error::other("secret host 10.1.2.3")));
+        let error = ApiError::from(sqlx::Error::Io(std::io::Error::other(
+            "secret host 10.1.2.3",
+        )));
         assert!(!error.message.contains("secret"), "{}", error.message);
     }
 }

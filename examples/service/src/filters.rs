@@ -8,7 +8,6 @@
 //! passed through and refused by the builder (one failed `select`, also
 //! 400), exactly as a premix app relies on it.
 
-use premix_orm::sqlx::Database;
 use premix_orm::{BindValue, Model, QueryBuilder, SqlDialect};
 
 use crate::error::ApiError;
@@ -106,9 +105,12 @@ impl ListQuery {
             match key.as_str() {
                 "limit" => query.limit = number(key, value, 1..=MAX_LIMIT)?,
                 "offset" => query.offset = Some(number(key, value, 0..=i32::MAX)?),
-                "include" => query
-                    .includes
-                    .extend(value.split(',').filter(|r| !r.is_empty()).map(str::to_owned)),
+                "include" => query.includes.extend(
+                    value
+                        .split(',')
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_owned),
+                ),
                 _ => query.filters.push(filter::<M>(key, value)?),
             }
         }
@@ -119,10 +121,7 @@ impl ListQuery {
     pub fn apply<'a, T: Model<DB>, DB: SqlDialect>(
         self,
         mut builder: QueryBuilder<'a, T, DB>,
-    ) -> QueryBuilder<'a, T, DB>
-    where
-        DB: Database,
-    {
+    ) -> QueryBuilder<'a, T, DB> {
         for Filter {
             column,
             comparison,
@@ -180,9 +179,9 @@ fn filter<M: Resource>(key: &str, text: &str) -> Result<Filter, ApiError> {
     }
     let value = |text: &str| -> Result<BindValue, ApiError> {
         if integer {
-            text.parse::<i64>().map(BindValue::Int).map_err(|_| {
-                ApiError::invalid(format!("`{column}` holds integers, got `{text}`"))
-            })
+            text.parse::<i64>()
+                .map(BindValue::Int)
+                .map_err(|_| ApiError::invalid(format!("`{column}` holds integers, got `{text}`")))
         } else {
             Ok(BindValue::Text(text.to_owned()))
         }
@@ -259,7 +258,10 @@ mod tests {
     #[test]
     fn what_cannot_be_read_is_refused_before_the_orm() {
         let cases: &[(&[(&str, &str)], &str)] = &[
-            (&[("limit", "0")], "`limit` takes a whole number from 1 to 500"),
+            (
+                &[("limit", "0")],
+                "`limit` takes a whole number from 1 to 500",
+            ),
             (&[("limit", "501")], "from 1 to 500"),
             (&[("offset", "-1")], "`offset`"),
             (&[("karma", "lots")], "`karma` holds integers"),
@@ -270,7 +272,11 @@ mod tests {
         for (query, message) in cases {
             let error = parse(query).unwrap_err();
             assert_eq!(error.status, axum::http::StatusCode::BAD_REQUEST);
-            assert!(error.message.contains(message), "{query:?}: {}", error.message);
+            assert!(
+                error.message.contains(message),
+                "{query:?}: {}",
+                error.message
+            );
         }
     }
 }

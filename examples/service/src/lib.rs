@@ -192,11 +192,10 @@ where
         let _ = draining.send(true);
     });
     let mut app_stop = drain_started.clone();
-    let app = axum::serve(app_listener, api::router(pool.clone())).with_graceful_shutdown(
-        async move {
+    let app =
+        axum::serve(app_listener, api::router(pool.clone())).with_graceful_shutdown(async move {
             let _ = app_stop.wait_for(|s| *s).await;
-        },
-    );
+        });
     let drain_deadline = async move {
         let _ = drain_started.wait_for(|s| *s).await;
         tokio::time::sleep(DRAIN_TIMEOUT).await;

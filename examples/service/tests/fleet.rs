@@ -47,9 +47,9 @@ fn need<T>(what: Result<T, String>) -> Option<T> {
 
 #[test]
 fn a_fleet_counts_every_orm_call_exactly_across_a_restart() {
-    let Some(database_url) = need(
-        std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set".to_owned()),
-    ) else {
+    let Some(database_url) =
+        need(std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set".to_owned()))
+    else {
         return;
     };
     let Some(tools) = need(Tools::find()) else {
@@ -92,7 +92,11 @@ fn a_fleet_counts_every_orm_call_exactly_across_a_restart() {
     println!("seed: {}", report.seed.summary());
     println!("load: {}", report.load.summary());
     println!("{}", report.proof.render());
-    assert!(report.proof.passed(), "a check failed:\n{}", report.proof.render());
+    assert!(
+        report.proof.passed(),
+        "a check failed:\n{}",
+        report.proof.render()
+    );
     if std::env::var_os("CI").is_some() {
         assert!(
             report
