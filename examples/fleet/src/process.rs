@@ -81,8 +81,21 @@ impl Running {
     /// # Errors
     /// It did not exit in time, or exited with a failure.
     pub async fn terminate(&mut self, timeout: Duration) -> Result<ExitStatus, String> {
+        self.stop_with("TERM", timeout).await
+    }
+
+    /// Sends `signal` (`TERM`, `INT`, ...) and waits for it to exit, at most
+    /// `timeout` (then it is killed, and that is an error).
+    ///
+    /// # Errors
+    /// It did not exit in time, or exited with a failure.
+    pub async fn stop_with(
+        &mut self,
+        signal: &str,
+        timeout: Duration,
+    ) -> Result<ExitStatus, String> {
         let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status();
         let deadline = Instant::now() + timeout;
         loop {

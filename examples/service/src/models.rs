@@ -172,3 +172,35 @@ impl Resource for Comment {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use premix_orm::sqlx::{Postgres, Sqlite};
+
+    #[test]
+    fn paths_are_the_table_names() {
+        assert_eq!(<User as Model<Sqlite>>::table_name(), User::PATH);
+        assert_eq!(<Post as Model<Postgres>>::table_name(), Post::PATH);
+        assert_eq!(<Comment as Model<Sqlite>>::table_name(), Comment::PATH);
+        for (columns, model) in [
+            (
+                User::INTEGER_COLUMNS,
+                <User as Model<Sqlite>>::list_columns(),
+            ),
+            (
+                Post::INTEGER_COLUMNS,
+                <Post as Model<Sqlite>>::list_columns(),
+            ),
+            (
+                Comment::INTEGER_COLUMNS,
+                <Comment as Model<Sqlite>>::list_columns(),
+            ),
+        ] {
+            assert!(
+                columns.iter().all(|c| model.iter().any(|m| m == c)),
+                "{columns:?} {model:?}"
+            );
+        }
+    }
+}
