@@ -297,7 +297,7 @@ async fn every_route_answers_as_documented(service: &Service) {
 /// series.
 async fn the_load_causes_what_the_service_counts(service: &Service) {
     let client = client();
-    let balancer = Balancer::new(&[service.api.clone()], 4).unwrap();
+    let balancer = Balancer::new(std::slice::from_ref(&service.api), 4).unwrap();
     let (base, _) = fleet::load::seed(&balancer, 0).await.unwrap();
     let before = fleet::snapshot::fetch(&client, &service.metrics)
         .await
@@ -365,7 +365,7 @@ async fn sigterm_and_ctrl_c_stop_the_service_cleanly() {
     for signal in ["TERM", "INT"] {
         let mut service = start("sqlite::memory:", None).await;
         // Leaves keep-alive connections open in the client's pool.
-        let balancer = Balancer::new(&[service.api.clone()], 4).unwrap();
+        let balancer = Balancer::new(std::slice::from_ref(&service.api), 4).unwrap();
         fleet::load::seed(&balancer, 0).await.unwrap();
         let status = service
             .process
