@@ -2,7 +2,7 @@
 //! PostgreSQL, one Prometheus scraping them with the repo's rules and
 //! writing every sample to VictoriaMetrics, the load against all three, and
 //! one instance restarted mid-run. Everything listens on 127.0.0.1, is
-//! bounded in time, and is stopped when the [`Fleet`] is dropped (failure
+//! bounded in time, and is stopped when the fleet is dropped (failure
 //! and panic included).
 //!
 //! How the counts can be exact (see [`crate::proof`] for the checks):
