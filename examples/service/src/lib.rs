@@ -156,10 +156,10 @@ where
             .map_err(|source| Error::Bind { addr, source })
     };
     let app_listener = bind(config.listen).await?;
-    // Both servers stop on the same signal; the metrics server only after
-    // the app has drained, so the last counts stay readable until then.
+    // The metrics server stops only after the app has drained, so the last
+    // counts stay readable until then.
+    #[cfg(feature = "instrument")]
     let (stop, stopped) = tokio::sync::watch::channel(false);
-
     #[cfg(feature = "instrument")]
     let metrics = {
         observability::declare_series(DB::BACKEND.label());
@@ -208,10 +208,12 @@ where
         }
     };
     pool.close().await;
-    let _ = stop.send(true);
     #[cfg(feature = "instrument")]
-    if let Ok(Err(e)) = metrics.await {
-        eprintln!("service: metrics server: {e}");
+    {
+        let _ = stop.send(true);
+        if let Ok(Err(e)) = metrics.await {
+            eprintln!("service: metrics server: {e}");
+        }
     }
     println!("service: stopped");
     served
