@@ -401,6 +401,49 @@ pub fn process_stats() -> AllocStats {
         .fold(UNLEASED.load(), |total, slot| total + slot)
 }
 
+/// A thread's process-wide counting slot, to read from any thread what that
+/// thread has allocated: how an ORM charges an operation with what its
+/// database driver's own thread made for it (sqlx's SQLite worker).
+///
+/// Taken on the thread in question ([`ThreadSlot::current`]); read from any
+/// other ([`ThreadSlot::made`]). A slot outlives its thread: the next thread
+/// to lease it continues its totals, so read it only while its thread lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadSlot(usize);
+
+impl ThreadSlot {
+    /// This thread's slot; `None` when every slot is taken (more than
+    /// [`SLOT_COUNT`] threads alive) or the thread is being torn down.
+    #[must_use]
+    pub fn current() -> Option<Self> {
+        LEASE
+            .try_with(|lease| {
+                if matches!(lease.state.get(), LeaseState::Unclaimed) {
+                    lease.state.set(claim_slot());
+                }
+                match lease.state.get() {
+                    LeaseState::Holding(index) => Some(Self(index)),
+                    LeaseState::Unclaimed | LeaseState::NoneFree => None,
+                }
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// What the slot's thread has allocated since it started: allocations,
+    /// reallocations, bytes. Exact once that thread is between allocations
+    /// (it is its slot's only writer).
+    #[must_use]
+    pub fn made(self) -> OpAllocations {
+        let stats = SLOTS[self.0].counts.load();
+        OpAllocations {
+            allocations: stats.allocations,
+            reallocations: stats.reallocations,
+            bytes: stats.allocated_bytes,
+        }
+    }
+}
+
 /// Whether [`CountingAlloc`] is this process's global allocator, found out by
 /// making one small allocation and checking that this thread saw it.
 #[must_use]

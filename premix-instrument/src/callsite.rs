@@ -128,6 +128,26 @@ impl OpHandle {
     pub fn record_pool_wait(self, waited: Duration) {
         self.0.pool_wait.record(waited);
     }
+
+    /// Charges the operation with allocations made for it away from the
+    /// thread that polled it: its database driver's own thread, returning
+    /// its connection to the pool. Counted in its allocations, and apart as
+    /// its driver's share.
+    pub fn charge(self, allocations: OpAllocations) {
+        if allocations.blocks() > 0 || allocations.bytes > 0 {
+            self.0.driver.add(allocations);
+        }
+    }
+
+    /// Runs `work` on the operation's behalf after the operation (dropping
+    /// its connection where it outlived the call, say), and charges what it
+    /// allocates on this thread as above.
+    pub fn charge_while<R>(self, work: impl FnOnce() -> R) -> R {
+        let before = crate::alloc::attributable_thread_allocations();
+        let result = work();
+        self.charge(crate::alloc::attributable_thread_allocations().since(&before));
+        result
+    }
 }
 
 /// Labels are usually the same `&'static str` every call: compare the
@@ -173,6 +193,8 @@ pub(crate) struct OpCounters {
     cancelled: AtomicU64,
     errors: [AtomicU64; ErrorKind::ALL.len()],
     allocations: AtomicOpAllocations,
+    /// Charged from elsewhere ([`OpHandle::charge`]); not in `allocations`.
+    driver: AtomicOpAllocations,
     pub(crate) latency: TimeHistogram,
     pub(crate) pool_wait: TimeHistogram,
     pub(crate) cache: CacheCounters,
@@ -192,6 +214,7 @@ impl OpCounters {
             cancelled: AtomicU64::new(0),
             errors: [const { AtomicU64::new(0) }; ErrorKind::ALL.len()],
             allocations: AtomicOpAllocations::new(),
+            driver: AtomicOpAllocations::new(),
             latency: TimeHistogram::new(),
             pool_wait: TimeHistogram::new(),
             cache: CacheCounters::new(),
@@ -234,8 +257,14 @@ impl OpCounters {
         self.errors.each_ref().map(|c| c.load(Ordering::Relaxed))
     }
 
+    /// Everything charged: the polling thread's and the driver's.
     pub(crate) fn allocations(&self) -> OpAllocations {
-        self.allocations.load()
+        self.allocations.load() + self.driver.load()
+    }
+
+    /// The part charged from the driver's side.
+    pub(crate) fn driver_allocations(&self) -> OpAllocations {
+        self.driver.load()
     }
 }
 

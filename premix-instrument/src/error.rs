@@ -26,4 +26,9 @@ pub enum Error {
     /// The background thread that serves `/metrics` could not be started.
     #[error("could not start the exporter's background thread")]
     Thread(#[source] std::io::Error),
+
+    /// The threads could not be set up for repeatable counts
+    /// ([`serial::serialize_threads`](crate::serial::serialize_threads)).
+    #[error("could not serialize the measured threads: {0}")]
+    Serialize(String),
 }

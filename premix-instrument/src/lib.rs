@@ -89,11 +89,14 @@ mod pool;
 mod prometheus;
 pub mod report;
 mod scope;
+#[cfg(unix)]
+pub mod serial;
 mod snapshot;
 mod stmt_shadow;
 
 pub use alloc::{
-    CountingAlloc, SLOT_COUNT, counting_allocator_installed, process_stats, thread_stats,
+    CountingAlloc, SLOT_COUNT, ThreadSlot, counting_allocator_installed, process_stats,
+    thread_stats,
 };
 pub use alloc_stats::{AllocStats, OpAllocations};
 pub use cache::{SqlCacheResult, SqlCacheStats, StmtCacheResult, StmtCacheStats};
@@ -147,7 +150,7 @@ pub use premix_instrument_macros::instrument;
 #[cfg(feature = "prometheus")]
 #[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
 pub use prometheus::{DEFAULT_LISTEN, PrometheusConfig, PrometheusExporter, install_prometheus};
-pub use scope::{Cost, InstrumentedStream, Measured};
+pub use scope::{Charged, Cost, InstrumentedStream, Measured};
 pub use snapshot::{CacheScore, OpCacheScore, OpStats, Snapshot};
 pub use stmt_shadow::{Lookup, StmtCacheShadow, StmtKey};
 

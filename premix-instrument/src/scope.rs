@@ -293,6 +293,42 @@ impl<F: Future> Future for Measured<F> {
     }
 }
 
+pin_project! {
+    /// A future that runs on an operation's behalf after the operation
+    /// itself (returning its connection to the pool, say), whose polls'
+    /// allocations are charged to it as its driver's share
+    /// ([`OpHandle::charge`]).
+    #[must_use = "futures do nothing unless polled"]
+    #[derive(Debug)]
+    pub struct Charged<F> {
+        #[pin]
+        inner: F,
+        target: OpHandle,
+    }
+}
+
+impl<F: Future> Charged<F> {
+    /// Charges `inner`'s polls to `target`.
+    pub const fn new(target: OpHandle, inner: F) -> Self {
+        Self { inner, target }
+    }
+}
+
+impl<F: Future> Future for Charged<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let mut made = NOTHING;
+        let poll = {
+            let _window = Window::open(&mut made);
+            this.inner.poll(cx)
+        };
+        this.target.charge(made);
+        poll
+    }
+}
+
 /// A synchronous call in progress. Built by `#[instrument]` on a plain `fn`.
 #[doc(hidden)]
 #[derive(Debug)]

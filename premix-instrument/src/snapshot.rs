@@ -36,8 +36,13 @@ pub struct OpStats {
     /// Calls whose future was dropped before completing.
     pub cancelled: u64,
     /// Allocations charged to the operation (see the crate docs on
-    /// attribution).
+    /// attribution): made on the thread that polled it during its polls,
+    /// plus its driver's share.
     pub allocations: OpAllocations,
+    /// The part of `allocations` an ORM charged from elsewhere: made by the
+    /// database driver's own thread while the operation held the
+    /// connection, and in returning the connection to the pool.
+    pub driver_allocations: OpAllocations,
     /// Latency distribution, first poll to completion, waiting for a
     /// connection included.
     pub latency: Latency,
@@ -259,6 +264,7 @@ impl Snapshot {
                 errors_by_kind: counters.errors(),
                 cancelled,
                 allocations: counters.allocations(),
+                driver_allocations: counters.driver_allocations(),
                 latency,
                 pool_wait: counters.pool_wait.snapshot(),
                 stmt_cache: counters.cache.stmt(),
@@ -439,6 +445,7 @@ impl OpStats {
         }
         self.cancelled += other.cancelled;
         self.allocations += other.allocations;
+        self.driver_allocations += other.driver_allocations;
         self.latency.merge(&other.latency);
         self.pool_wait.merge(&other.pool_wait);
         self.stmt_cache.merge(&other.stmt_cache);
@@ -459,6 +466,7 @@ impl OpStats {
             errors_by_kind,
             cancelled: self.cancelled.saturating_sub(earlier.cancelled),
             allocations: self.allocations.since(&earlier.allocations),
+            driver_allocations: self.driver_allocations.since(&earlier.driver_allocations),
             latency: self.latency.since(&earlier.latency),
             pool_wait: self.pool_wait.since(&earlier.pool_wait),
             stmt_cache: self.stmt_cache.since(&earlier.stmt_cache),

@@ -110,6 +110,16 @@ pub trait SqlDialect: Database + sqlx::database::HasStatementCache {
         query: DbQuery<'q, Self>,
     ) -> BoxStream<'c, Result<Self::Row, sqlx::Error>>;
 
+    /// The thread the driver does a connection's work on, when it has one of
+    /// its own (SQLite's worker thread): learned once per connection by
+    /// running a statement whose collation callback reports where it runs
+    /// (and, there, joins [`premix_instrument::serial`] when it is on).
+    /// PostgreSQL works on the polling task: `None`.
+    #[cfg(feature = "instrument")]
+    fn driver_thread<'c>(
+        conn: &'c mut Self::Connection,
+    ) -> impl Future<Output = Result<Option<premix_instrument::ThreadSlot>, sqlx::Error>> + Send + 'c;
+
     /// The database's own identity for the connection (SQLite's handle,
     /// PostgreSQL's backend process id): one round trip, that fails on a dead
     /// connection. Used by pools built for exact statement accounting.
@@ -218,6 +228,34 @@ impl SqlDialect for sqlx::Sqlite {
         Ok(handle.as_raw_handle().addr().get() as u64)
     }
 
+    #[cfg(feature = "instrument")]
+    async fn driver_thread(
+        conn: &mut sqlx::SqliteConnection,
+    ) -> Result<Option<premix_instrument::ThreadSlot>, sqlx::Error> {
+        use std::sync::{Arc, OnceLock};
+        let found: Arc<OnceLock<Option<premix_instrument::ThreadSlot>>> = Arc::default();
+        let reported = Arc::clone(&found);
+        conn.lock_handle().await?.create_collation(
+            "premix_driver_thread",
+            move |a: &str, b: &str| {
+                if reported
+                    .set(premix_instrument::ThreadSlot::current())
+                    .is_ok()
+                {
+                    #[cfg(unix)]
+                    premix_instrument::serial::serialize_driver_thread();
+                }
+                a.cmp(b)
+            },
+        )?;
+        sqlx::Executor::execute(
+            &mut *conn,
+            sqlx::raw_sql("SELECT 'a' < 'b' COLLATE premix_driver_thread"),
+        )
+        .await?;
+        Ok(found.get().copied().flatten())
+    }
+
     concrete_execution!(sqlx::Sqlite);
 }
 
@@ -262,6 +300,14 @@ impl SqlDialect for sqlx::Postgres {
     fn last_insert_id(_result: &sqlx::postgres::PgQueryResult) -> i64 {
         // INSERT_RETURNS_ID: the id comes back as a row.
         0
+    }
+
+    #[cfg(feature = "instrument")]
+    fn driver_thread<'c>(
+        _conn: &'c mut sqlx::PgConnection,
+    ) -> impl Future<Output = Result<Option<premix_instrument::ThreadSlot>, sqlx::Error>> + Send + 'c
+    {
+        std::future::ready(Ok(None))
     }
 
     #[cfg(feature = "instrument")]

@@ -131,11 +131,13 @@ impl<'a, DB: SqlDialect> Executor<'a, DB> {
                 Conn {
                     held: Held::Pooled(conn),
                     tracked,
+                    op,
                 }
             }
             Self::Conn(conn) => Conn {
                 held: Held::Borrowed(conn),
                 tracked: Tracked::unidentified(),
+                op,
             },
         })
     }
@@ -147,9 +149,29 @@ impl<'a, DB: SqlDialect> Executor<'a, DB> {
 /// Public only for derived code (eager loading); not public API.
 #[doc(hidden)]
 #[allow(missing_debug_implementations)]
-pub struct Conn<'a, DB: Database> {
+pub struct Conn<'a, DB: SqlDialect> {
     held: Held<'a, DB>,
     tracked: Tracked,
+    /// The operation that acquired it: returning it is charged there.
+    op: Op,
+}
+
+impl<DB: SqlDialect> Conn<'_, DB> {
+    /// Gives the connection back, charging what that costs here to the
+    /// operation that acquired it: for a connection that outlives the call
+    /// that took it (the select before its eager loads).
+    pub(crate) fn finish(self) {
+        let op = self.op;
+        op.charge_while(|| drop(self));
+    }
+}
+
+impl<DB: SqlDialect> Drop for Conn<'_, DB> {
+    fn drop(&mut self) {
+        if let Held::Pooled(conn) = &mut self.held {
+            self.tracked.release(self.op, conn);
+        }
+    }
 }
 
 impl<DB: SqlDialect> Conn<'_, DB> {

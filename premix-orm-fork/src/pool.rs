@@ -106,7 +106,9 @@ impl Premix {
     /// the pool holds exactly one connection that never expires: every
     /// in-memory connection is a database of its own, and closing the last
     /// one loses the data; its statement cache is accounted exactly
-    /// ([`StatementCache::exact`], free on one connection). A file database
+    /// ([`StatementCache::exact`], free on one connection). It keeps no
+    /// minimum of connections, so that returning the connection is the
+    /// operation's own work, counted in its allocations. A file database
     /// gets four connections and [`StatementCache::default`].
     ///
     /// # Errors
@@ -127,7 +129,7 @@ impl Premix {
             .busy_timeout(Duration::from_secs(5));
         let (pool, cache) = if in_memory {
             let one = SqlitePoolOptions::new()
-                .min_connections(1)
+                .min_connections(0)
                 .max_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None);

@@ -416,6 +416,7 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         for include in &includes {
             eager::load::<DB, T>(&mut rows, &include.0, &mut conn, eager_options).await?;
         }
+        conn.finish();
         Ok(rows)
     }
 

@@ -144,7 +144,22 @@ fn test(extra: &[String]) -> Result<(), String> {
     if let Some(python) = grafana_python {
         env.push(("PREMIX_GRAFANA_PYTHON", python.into_os_string()));
     }
-    cargo_with_env(&["test", "--workspace", "--locked"], extra, &env)
+    cargo_with_env(&["test", "--workspace", "--locked"], extra, &env)?;
+    // The allocation gate once more, built without instrumentation: what the
+    // process allocates then must be what the instrumented ops are charged.
+    cargo_with_env(
+        &[
+            "test",
+            "--locked",
+            "-p",
+            "premix-alloc-gate",
+            "--no-default-features",
+            "--test",
+            "gate",
+        ],
+        &[],
+        &env,
+    )
 }
 
 /// Runs cargo (the one running this xtask) with `args` and `extra`, and

@@ -27,15 +27,16 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use parking_lot::Mutex;
-use premix_instrument::StmtCacheShadow;
+use premix_instrument::{OpAllocations, StmtCacheShadow, ThreadSlot};
 use sqlx::pool::{PoolConnection, PoolOptions};
 use sqlx::{Connection, Pool};
 
+use super::sites::Op;
 use crate::dialect::{Backend, SqlDialect};
 
 /// What the fork knows about one identified connection.
@@ -52,6 +53,10 @@ pub(crate) struct ConnRecord {
     /// connection out, and how many of those were to the fork.
     handed_out: AtomicU64,
     taken_by_fork: AtomicU64,
+    /// The driver's own thread for this connection (SQLite's worker), and
+    /// what of its allocations has been charged to operations so far.
+    driver: OnceLock<ThreadSlot>,
+    driver_charged: Mutex<OpAllocations>,
 }
 
 impl ConnRecord {
@@ -63,7 +68,32 @@ impl ConnRecord {
             last_seen: AtomicU64::new(0),
             handed_out: AtomicU64::new(0),
             taken_by_fork: AtomicU64::new(0),
+            driver: OnceLock::new(),
+            driver_charged: Mutex::new(OpAllocations::default()),
         })
+    }
+
+    /// Remembers the driver's thread of this connection; what it allocated
+    /// before now is nobody's.
+    fn driven_by(&self, slot: Option<ThreadSlot>) {
+        if let Some(slot) = slot {
+            *self.driver_charged.lock() = slot.made();
+            let _ = self.driver.set(slot);
+        }
+    }
+
+    /// Charges `op` with what the driver's thread allocated since the last
+    /// charge on this connection. Whatever it makes between two charges
+    /// (going idle after a reply, say) goes to the next: nothing is lost or
+    /// counted twice.
+    pub(crate) fn charge_driver(&self, op: Op) {
+        let Some(slot) = self.driver.get() else {
+            return;
+        };
+        let now = slot.made();
+        let mut charged = self.driver_charged.lock();
+        op.handle.charge(now.since(&charged));
+        *charged = now;
     }
 
     /// The fork has just been handed this (only) connection of its pool:
@@ -171,18 +201,6 @@ pub(crate) async fn acquire_identified<DB: SqlDialect>(
         .await
 }
 
-/// A hook's answer that is ready at once: zero-sized, so the `BoxFuture` sqlx
-/// asks for allocates nothing.
-struct Ready;
-
-impl Future for Ready {
-    type Output = Result<(), sqlx::Error>;
-
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
-        Poll::Ready(Ok(()))
-    }
-}
-
 /// `before_acquire`'s "keep it", ready at once and zero-sized.
 struct Keep;
 
@@ -195,9 +213,10 @@ impl Future for Keep {
 }
 
 /// `options` (of a pool of one connection) with hooks that keep `record`
-/// for its connection: emptied when a connection opens, and counting how
-/// often the connection is handed out (see [`ConnRecord::taken_by_fork`]).
-/// Nothing is sent to the database, nothing allocated, no task-local read.
+/// for its connection: emptied when a connection opens (and told its
+/// driver's thread, once), and counting how often the connection is handed
+/// out (see [`ConnRecord::taken_by_fork`]). Handing it out again sends
+/// nothing to the database, allocates nothing, reads no task-local.
 pub(crate) fn following_one<DB: SqlDialect>(
     options: PoolOptions<DB>,
     record: &Arc<ConnRecord>,
@@ -205,11 +224,16 @@ pub(crate) fn following_one<DB: SqlDialect>(
     let opened = Arc::clone(record);
     let acquired = Arc::clone(record);
     options
-        .after_connect(move |_conn, _meta| {
-            opened.shadow.lock().resync(0);
-            opened.uncertain.store(false, Ordering::Relaxed);
-            opened.handed_out.fetch_add(1, Ordering::Release);
-            Box::pin(Ready)
+        .after_connect(move |conn, _meta| {
+            let opened = Arc::clone(&opened);
+            Box::pin(async move {
+                let driver = DB::driver_thread(conn).await?;
+                opened.shadow.lock().resync(0);
+                opened.uncertain.store(false, Ordering::Relaxed);
+                opened.driven_by(driver);
+                opened.handed_out.fetch_add(1, Ordering::Release);
+                Ok(())
+            })
         })
         .before_acquire(move |_conn, _meta| {
             acquired.handed_out.fetch_add(1, Ordering::Release);
@@ -229,7 +253,9 @@ pub(crate) fn identifying<DB: SqlDialect>(
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 let id = DB::identify_connection(conn).await?;
+                let driver = DB::driver_thread(conn).await?;
                 let record = opened(DB::BACKEND, id, capacity);
+                record.driven_by(driver);
                 // Not the fork's acquire (a pool warming up, other code):
                 // the cache is empty now, so anything other code runs
                 // shows as a size the shadow does not have.

@@ -38,6 +38,11 @@ pub(crate) const fn op<DB: SqlDialect>(_site: &'static Site, _table: &'static st
 impl Op {
     #[inline(always)]
     pub(crate) const fn sql(self, _lookup: SqlLookup) {}
+
+    #[inline(always)]
+    pub(crate) fn charge_while<R>(self, work: impl FnOnce() -> R) -> R {
+        work()
+    }
 }
 
 /// Stands in for a statement's cache identity.
@@ -71,6 +76,9 @@ impl Tracked {
     pub(crate) const fn unidentified() -> Self {
         Self
     }
+
+    #[inline(always)]
+    pub(crate) const fn release<DB: SqlDialect>(&self, _op: Op, _conn: &mut PoolConnection<DB>) {}
 
     #[inline(always)]
     pub(crate) const fn before<DB: SqlDialect>(

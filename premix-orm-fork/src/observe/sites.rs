@@ -37,6 +37,12 @@ pub(crate) fn op<DB: SqlDialect>(site: &'static Site, table: &'static str) -> Op
 }
 
 impl Op {
+    /// Runs `work` (dropping a connection that outlived the call) and
+    /// charges what it allocates to the operation.
+    pub(crate) fn charge_while<R>(self, work: impl FnOnce() -> R) -> R {
+        self.handle.charge_while(work)
+    }
+
     /// Counts one SQL-text cache lookup.
     pub(crate) fn sql(self, lookup: SqlLookup) {
         self.handle.record_sql_cache(match lookup {

@@ -28,7 +28,7 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use premix_instrument::{Lookup, StmtCacheResult, StmtKey, Stopwatch};
+use premix_instrument::{Charged, Lookup, StmtCacheResult, StmtKey, Stopwatch};
 use sqlx::pool::PoolConnection;
 use sqlx::{Connection, Pool};
 
@@ -65,6 +65,38 @@ pub fn set_statement_cache_capacity(capacity: usize) {
 pub(crate) struct Tracked {
     record: Option<Arc<ConnRecord>>,
     capacity: usize,
+    /// Taken from a pool that keeps no minimum of connections: returning it
+    /// is one task, which the fork can run as the operation's (see
+    /// [`Tracked::release`]).
+    releasable: bool,
+}
+
+impl Tracked {
+    /// Returns a pooled connection on the operation's behalf: sqlx returns
+    /// it on a task of its own (a liveness ping, then the idle queue), which
+    /// would run after the operation, charged to nobody. The fork starts
+    /// that same task, wrapped so that what it allocates, and what the
+    /// driver's thread allocates meanwhile, is charged to `op`. Only where
+    /// nothing else changes: a pool with no minimum of connections (sqlx
+    /// would start a second task for one that has), inside a Tokio runtime.
+    pub(crate) fn release<DB: SqlDialect>(&self, op: Op, conn: &mut PoolConnection<DB>) {
+        if !self.releasable {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        // sqlx's own release path, as its drop would spawn it (public, hidden
+        // from its docs; sqlx is pinned).
+        let returning = conn.return_to_pool();
+        let record = self.record.clone();
+        runtime.spawn(Charged::new(op.handle, async move {
+            returning.await;
+            if let Some(record) = record {
+                record.charge_driver(op);
+            }
+        }));
+    }
 }
 
 /// One statement's reading of the cache, taken before it runs.
@@ -102,7 +134,15 @@ pub(crate) async fn acquire<DB: SqlDialect>(
     let (conn, record) = pools::acquire_as_fork(pool).await;
     op.handle.record_pool_wait(waiting.elapsed());
     let capacity = built.map_or_else(|| DEFAULT_CAPACITY.load(Ordering::Relaxed), |b| b.capacity);
-    Ok((conn?, Tracked { record, capacity }))
+    let releasable = pool.options().get_min_connections() == 0;
+    Ok((
+        conn?,
+        Tracked {
+            record,
+            capacity,
+            releasable,
+        },
+    ))
 }
 
 /// Whether a failed statement got as far as the statement cache.
@@ -125,6 +165,7 @@ impl Tracked {
         Self {
             record: None,
             capacity: DEFAULT_CAPACITY.load(Ordering::Relaxed),
+            releasable: false,
         }
     }
 
@@ -158,6 +199,9 @@ impl Tracked {
         conn: &DB::Connection,
         failure: Option<&sqlx::Error>,
     ) {
+        if let Some(record) = &self.record {
+            record.charge_driver(op);
+        }
         if failure.is_some_and(|error| !reached_the_cache(error)) {
             if let Some(record) = &self.record {
                 record.uncertain.store(true, Ordering::Relaxed);
