@@ -80,17 +80,13 @@ fn classify(error: &sqlx::Error) -> (StatusCode, &'static str) {
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         let (status, kind) = classify(&error);
-        let message = match &error {
-            _ if status.is_client_error() && kind != "conflict" => error.to_string(),
-            sqlx::Error::Database(db) => match db.constraint() {
-                Some(constraint) if kind == "conflict" => {
-                    format!("the change breaks constraint `{constraint}`")
-                }
-                _ if kind == "conflict" => {
-                    format!("the change breaks a constraint: {}", db.message())
-                }
-                _ => "the database failed; see the service log".to_owned(),
+        let message = match (&error, kind) {
+            (sqlx::Error::Database(db), "conflict") => match db.constraint() {
+                Some(constraint) => format!("the change breaks constraint `{constraint}`"),
+                None => format!("the change breaks a constraint: {}", db.message()),
             },
+            (_, "unavailable") => "no database connection is free; try again later".to_owned(),
+            _ if status.is_client_error() => error.to_string(),
             _ => "the database failed; see the service log".to_owned(),
         };
         if status.is_server_error() {
