@@ -358,6 +358,44 @@ async fn postgres_routes_and_counts() {
         .unwrap();
 }
 
+/// A database failure is a 5xx with a JSON error that does not leak the
+/// database's message, and the service goes on serving: here the table
+/// behind `/comments` is dropped under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_failure_is_a_500_and_the_service_goes_on() {
+    use premix_orm::sqlx::{self, Connection};
+
+    let Some(url) = postgres() else { return };
+    let schema = schema("failure");
+    let mut service = start(&url, Some(&schema)).await;
+    let (status, _) = call(&service, "GET", "/comments?limit=1", None).await;
+    assert_eq!(status, 200);
+
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql(&format!("DROP TABLE {schema}.comments"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (status, body) = call(&service, "GET", "/comments?limit=1", None).await;
+    assert_eq!(error_kind(status, &body), (500, "database".to_owned()));
+    assert!(
+        !body.to_string().contains("does not exist"),
+        "the database's message leaked: {body}"
+    );
+    let (status, body) = call(&service, "POST", "/users", Some(json!({"name": "bo"}))).await;
+    assert_eq!(status, 201, "{body}");
+
+    service
+        .process
+        .terminate(Duration::from_secs(30))
+        .await
+        .unwrap();
+    sqlx::raw_sql(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
 /// Ctrl-C (SIGINT) and SIGTERM: the service stops taking requests, closes
 /// its idle keep-alive connections and its pool, and exits 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
