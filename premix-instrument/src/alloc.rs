@@ -173,12 +173,12 @@ struct ThreadCounters {
     deallocated_bytes: Cell<u64>,
     inside_allocator: Cell<bool>,
     /// Set while instrumentation bookkeeping runs (see
-    /// [`exclude_from_attribution`]): its allocations count in the totals
-    /// above but not in `attributable`.
+    /// [`exclude_from_attribution`]).
     excluding: Cell<bool>,
-    /// What this thread made outside bookkeeping: the reading scopes take
-    /// around each poll.
-    attributable: Cell<OpAllocations>,
+    /// What bookkeeping made on this thread: in the totals above, never
+    /// attributable. Kept off the allocation path: added once per
+    /// exclusion.
+    excluded: Cell<OpAllocations>,
 }
 
 impl ThreadCounters {
@@ -191,7 +191,7 @@ impl ThreadCounters {
             deallocated_bytes: Cell::new(0),
             inside_allocator: Cell::new(false),
             excluding: Cell::new(false),
-            attributable: Cell::new(OpAllocations {
+            excluded: Cell::new(OpAllocations {
                 allocations: 0,
                 reallocations: 0,
                 bytes: 0,
@@ -206,13 +206,14 @@ impl ThreadCounters {
         bump(&self.deallocations, delta.deallocations);
         bump(&self.allocated_bytes, delta.allocated_bytes);
         bump(&self.deallocated_bytes, delta.deallocated_bytes);
-        if !self.excluding.get() {
-            let made = self.attributable.get();
-            self.attributable.set(OpAllocations {
-                allocations: made.allocations.wrapping_add(delta.allocations),
-                reallocations: made.reallocations.wrapping_add(delta.reallocations),
-                bytes: made.bytes.wrapping_add(delta.allocated_bytes),
-            });
+    }
+
+    /// Everything this thread made, bookkeeping included.
+    fn made(&self) -> OpAllocations {
+        OpAllocations {
+            allocations: self.allocations.get(),
+            reallocations: self.reallocations.get(),
+            bytes: self.allocated_bytes.get(),
         }
     }
 
@@ -363,7 +364,7 @@ pub fn thread_stats() -> AllocStats {
 /// reading that scopes take around each poll.
 pub(crate) fn attributable_thread_allocations() -> OpAllocations {
     THREAD
-        .try_with(|t| t.attributable.get())
+        .try_with(|t| t.made().since(&t.excluded.get()))
         .unwrap_or_default()
 }
 
@@ -372,18 +373,22 @@ pub(crate) fn attributable_thread_allocations() -> OpAllocations {
 /// including an enclosing one. Process-wide and thread totals still
 /// include it.
 pub(crate) fn exclude_from_attribution<R>(f: impl FnOnce() -> R) -> R {
-    /// Restores the flag on the way out, unwinding included.
-    struct Restore(bool);
-    impl Drop for Restore {
+    /// Adds what the outermost exclusion made to `excluded` on the way out,
+    /// unwinding included.
+    struct Outermost(OpAllocations);
+    impl Drop for Outermost {
         fn drop(&mut self) {
-            let _ = THREAD.try_with(|t| t.excluding.set(self.0));
+            let _ = THREAD.try_with(|t| {
+                let made = t.made().since(&self.0);
+                t.excluded.set(t.excluded.get() + made);
+                t.excluding.set(false);
+            });
         }
     }
-    let _restore = Restore(
-        THREAD
-            .try_with(|t| t.excluding.replace(true))
-            .unwrap_or(false),
-    );
+    let _outermost = THREAD
+        .try_with(|t| (!t.excluding.replace(true)).then(|| Outermost(t.made())))
+        .ok()
+        .flatten();
     f()
 }
 

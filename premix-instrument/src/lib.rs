@@ -44,9 +44,12 @@
 //!
 //! - **Per operation** ([`Snapshot`], `premix_op_allocations_total`): task
 //!   attribution. Allocations made on the thread polling the operation's
-//!   future, during its polls; nested operations are included in their
-//!   parent. Work done on other threads (the sqlx SQLite worker thread) is
-//!   not seen.
+//!   future, during its polls, plus what an ORM charges it from elsewhere
+//!   ([`OpHandle::charge`]: its database driver's own thread, returning its
+//!   connection), reported apart as [`OpStats::driver_allocations`]; nested
+//!   operations are included in their parent. Instrumentation bookkeeping is
+//!   never charged. Counts repeat run to run on a current-thread runtime
+//!   with [`serial::serialize_threads`].
 //! - **Isolated** ([`measure`], [`measure_async`]): everything the whole
 //!   process allocated while the work ran, every thread included. Exact only
 //!   when nothing else runs.

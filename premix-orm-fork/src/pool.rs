@@ -191,6 +191,30 @@ impl Premix {
         Ok(inspected)
     }
 
+    /// Waits until every connection `pool` has open is idle in it again:
+    /// until what operations leave running after they return (handing
+    /// their connection back, a liveness check included) has finished. For
+    /// tests and reports that read the counters right after a call:
+    /// returning the connection is part of the call's cost.
+    ///
+    /// # Errors
+    /// `sqlx::Error::PoolTimedOut` when connections are still out after the
+    /// pool's acquire timeout (held by a transaction, say).
+    pub async fn wait_idle<DB: sqlx::Database>(pool: &Pool<DB>) -> Result<(), sqlx::Error> {
+        use std::time::{Duration, Instant};
+
+        let deadline = Instant::now() + pool.options().get_acquire_timeout();
+        while pool.num_idle() < pool.size() as usize {
+            if Instant::now() >= deadline {
+                return Err(sqlx::Error::PoolTimedOut);
+            }
+            // A sleep, not a yield: the thread must block for a driver
+            // thread that shares its CPU to run.
+            tokio::time::sleep(Duration::from_micros(100)).await;
+        }
+        Ok(())
+    }
+
     /// A PostgreSQL pool with your own options, whose connections cache
     /// `cache` prepared statements (the capacity is set on `connect`).
     ///

@@ -174,8 +174,8 @@ pub(crate) fn run_all(quick: bool, progress: &mut Progress) -> Result<(), String
     progress.step("instrument_overhead")?;
     let filter: &[&str] = if quick { &["no-criterion"] } else { &[] };
     bench("instrument_overhead", &[], filter, None)?;
-    progress.step("alloc_profile: allocation sites under dhat")?;
-    bench("alloc_profile", &[], &[], None)?;
+    progress.step("alloc_profile: allocation sites under dhat, beside the fork's counters")?;
+    bench("alloc_profile", &["instrument"], &[], None)?;
     progress.step("quickstart workload with --json (cache efficiency per op and model)")?;
     let json_path = results_dir().join("runs/quickstart.json");
     run(Command::new(cargo())

@@ -6,9 +6,13 @@
 //! it (the first frame in the ORM). The heaviest of each, per op, go to
 //! `benches/results/runs/alloc_profile.json`, which the audit renders.
 //!
-//! `taskset -c 1 cargo bench -p premix-benches --bench alloc_profile` (as
-//! `cargo xtask bench` runs it: unpinned, sqlx's SQLite worker wakes across
-//! CPUs and single-row ops make about two more blocks each).
+//! Built with `instrument` (as `cargo xtask bench` runs it), each fork
+//! profile also records what the fork's counters charged its ops over the
+//! same window, the SQLite worker thread's share apart: the snapshot's
+//! figure beside dhat's. The threads are serialized
+//! (`premix_instrument::serial`), so the figures repeat run to run.
+//!
+//! `cargo bench -p premix-benches --features instrument --bench alloc_profile`
 
 #[path = "../common/dataset.rs"]
 mod dataset;
@@ -23,11 +27,18 @@ use std::path::Path;
 use serde_json::{Value, json};
 use sqlx::SqlitePool;
 
+// dhat sees every block; the counting allocator around it lets the fork's
+// own counters (built with `instrument`) be read beside dhat's.
 #[global_allocator]
-static ALLOC: dhat::Alloc = dhat::Alloc;
+static ALLOC: premix_instrument::CountingAlloc<dhat::Alloc> =
+    premix_instrument::CountingAlloc::new(dhat::Alloc);
 
 /// Sites listed per side and scenario.
 const TOP: usize = 6;
+
+/// A frame of the loop sqlx runs each SQLite connection on, on its own
+/// thread.
+const WORKER: &str = "sqlx_sqlite::connection::worker::ConnectionWorker";
 
 /// Profiles `ops` runs of `op`, then returns the heaviest sites.
 async fn profile<F, Fut>(side: &str, scenario: &str, ops: u64, mut op: F) -> Value
@@ -43,6 +54,7 @@ where
         "dhat-{side}-{scenario}-{}.json",
         std::process::id()
     ));
+    let before = premix_instrument::Snapshot::take();
     let stats = {
         let _profiler = dhat::Profiler::builder()
             .file_name(&file)
@@ -51,8 +63,22 @@ where
         for i in 0..ops {
             op(i).await;
         }
+        // The last op's connection goes back to the pool in a task of its
+        // own: part of the op.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         dhat::HeapStats::get()
     };
+    // What the instrumented fork charged its ops (nothing for premix-orm, or
+    // without `instrument`): the polling thread's blocks plus the share of
+    // sqlx's SQLite worker thread.
+    let charged = premix_instrument::Snapshot::take().since(&before);
+    let (charged_blocks, driver_blocks) = charged.ops().iter().fold((0, 0), |(all, driver), op| {
+        (
+            all + op.allocations.blocks(),
+            driver + op.driver_allocations.blocks(),
+        )
+    });
+    let per_op = |blocks: u64| blocks as f64 / ops as f64;
     let (made_at, orm_lines) = sites(&file, ops);
     let _ = std::fs::remove_file(&file);
     println!(
@@ -72,6 +98,8 @@ where
         "ops": ops,
         "blocks_per_op": stats.total_blocks as f64 / ops as f64,
         "bytes_per_op": (stats.total_bytes as f64 / ops as f64).round() as u64,
+        "charged_blocks_per_op": (charged_blocks > 0).then(|| per_op(charged_blocks)),
+        "driver_blocks_per_op": (charged_blocks > 0).then(|| per_op(driver_blocks)),
         "made_at": made_at,
         "orm_lines": orm_lines,
     })
@@ -160,9 +188,17 @@ fn sites(file: &Path, ops: u64) -> (Vec<Value>, Vec<Value>) {
             .flatten()
             .filter_map(|i| frames.get(i.as_u64()? as usize)?.as_ref())
             .collect();
+        let on_worker = stack.iter().any(|(_, f)| f.contains(WORKER));
         let outside = |found: Option<&&(String, String)>| {
             found.map_or_else(
-                || ("(no such frame on the stack)".to_owned(), String::new()),
+                || {
+                    let place = if on_worker {
+                        "(sqlx's SQLite worker thread)"
+                    } else {
+                        "(no such frame on the stack)"
+                    };
+                    (place.to_owned(), String::new())
+                },
                 |f| (*f).clone(),
             )
         };
@@ -249,6 +285,8 @@ side!(fork_side, "fork", ours, premix_orm_fork, User::posts);
 side!(premix_side, "premix", published, premix_orm, "posts");
 
 fn main() {
+    let serialized = premix_instrument::serial::serialize_threads();
+    println!("threads: {serialized:?}");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -264,9 +302,11 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let doc = json!({
         "run": "alloc_profile",
-        "method": "dhat heap profile per side and scenario after a warm-up of the same ops; \
+        "method": "dhat heap profile per side and scenario after a warm-up of the same ops, on \
+                   one CPU with sqlx's SQLite worker serialized behind the polling thread; \
                    made_at = first frame outside alloc/core/std/dhat, orm_lines = first frame in \
-                   the ORM",
+                   the ORM (or the SQLite worker thread's loop); charged = what the \
+                   instrumented fork's snapshot charged its ops over the same window",
         "profiles": profiles,
     });
     let text = serde_json::to_string_pretty(&doc).unwrap();

@@ -7,12 +7,18 @@
 //! cargo run --release -p quickstart [-- --ops N] [--postgres URL] [--serve ADDR]
 //! ```
 //!
+//! The workload runs on one thread, with the SQLite worker thread serialized
+//! behind it ([`premix_instrument::serial`]), so the allocation figures are
+//! the same on every run; `--multi-thread` runs it on two runtime workers
+//! instead, as a service would.
+//!
 //! `--serve 127.0.0.1:9464` installs the Prometheus exporter first, and after
 //! the report keeps a slow steady workload running while serving `/metrics`,
 //! until interrupted: the service the dashboards and rules are tested
 //! against.
 
 mod blog;
+mod counts;
 #[cfg(feature = "instrument")]
 mod snapshot_json;
 
@@ -21,6 +27,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use counts::Counts;
 use premix_orm_fork::prelude::*;
 use premix_orm_fork::{SqlDialect, StatementCache, sqlx};
 use sqlx::Pool;
@@ -28,13 +35,16 @@ use sqlx::Pool;
 #[cfg(feature = "instrument")]
 premix_instrument::install_counting_allocator!();
 
-const USAGE: &str = "usage: quickstart [--ops N] [--postgres URL] [--serve ADDR [--no-steady]]
+const USAGE: &str =
+    "usage: quickstart [--ops N] [--postgres URL] [--serve ADDR [--no-steady]] [--multi-thread]
 
   --ops N          operations in the workload (default 5000)
   --postgres URL   run on PostgreSQL (schema premix_quickstart) instead of in-memory SQLite
   --serve ADDR     export /metrics on ADDR (e.g. 127.0.0.1:9464) and keep a steady workload running
   --no-steady      with --serve: keep serving, but run no further workload (counters stay put)
-  --json PATH      also write the report's numbers as JSON to PATH";
+  --json PATH      also write the report's numbers as JSON to PATH
+  --multi-thread   run on a two-worker runtime, the driver's threads free (allocation figures then
+                   vary a little from run to run)";
 
 struct Args {
     ops: u64,
@@ -42,6 +52,7 @@ struct Args {
     serve: Option<SocketAddr>,
     steady: bool,
     json: Option<String>,
+    multi_thread: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -51,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
         serve: None,
         steady: true,
         json: None,
+        multi_thread: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -75,6 +87,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--no-steady" => args.steady = false,
             "--json" => args.json = Some(value("--json")?),
+            "--multi-thread" => args.multi_thread = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument `{other}`\n\n{USAGE}")),
         }
@@ -90,11 +103,23 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime = if args.multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("quickstart: no tokio runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     match runtime.block_on(run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -117,15 +142,20 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.serve.is_some() {
         return Err("--serve needs the `instrument` feature".into());
     }
+    let counts = Counts::arrange(args.multi_thread, args.serve.is_some());
 
     match &args.postgres {
         None => {
             let pool = Premix::smart_sqlite_pool("sqlite::memory:").await?;
             workload(&pool, &args, "in-memory SQLite").await?;
+            report(args.json.as_deref(), &counts.footer(true))?;
+            keep_working(&pool, &args);
         }
         Some(url) => {
             let pool = postgres_pool(url).await?;
             workload(&pool, &args, "PostgreSQL").await?;
+            report(args.json.as_deref(), &counts.footer(false))?;
+            keep_working(&pool, &args);
         }
     }
 
@@ -186,10 +216,18 @@ where
         blog::USERS,
         started.elapsed()
     );
-    report(args.json.as_deref())?;
+    Ok(())
+}
 
+/// With `--serve` (and without `--no-steady`): keeps the exporter's series
+/// moving for scrapers, in the background.
+fn keep_working<DB: SqlDialect>(pool: &Pool<DB>, args: &Args)
+where
+    blog::User: Model<DB>,
+    blog::Post: Model<DB>,
+    blog::Comment: Model<DB>,
+{
     if args.serve.is_some() && args.steady {
-        // Keep the exporter's series moving for scrapers, in the background.
         let pool = pool.clone();
         tokio::spawn(async move {
             for i in 0.. {
@@ -200,25 +238,21 @@ where
             }
         });
     }
-    Ok(())
 }
 
 #[cfg(feature = "instrument")]
-fn report(json: Option<&str>) -> std::io::Result<()> {
+fn report(json: Option<&str>, footer: &str) -> std::io::Result<()> {
     let snapshot = premix_instrument::Snapshot::take();
     print!("{}", premix_instrument::report::render(&snapshot));
     if let Some(path) = json {
         snapshot_json::write(&snapshot, path)?;
     }
-    println!(
-        "\nallocations per call are those made on the polling thread (the sqlx SQLite worker \
-         thread's are not included); hit ratios count prepared-statement and SQL-text cache hits"
-    );
+    println!("\n{footer}");
     Ok(())
 }
 
 #[cfg(not(feature = "instrument"))]
-fn report(json: Option<&str>) -> std::io::Result<()> {
+fn report(json: Option<&str>, _footer: &str) -> std::io::Result<()> {
     println!("built without the `instrument` feature: nothing was counted");
     if json.is_some() {
         return Err(std::io::Error::other(

@@ -29,51 +29,51 @@ pub const EXPECTED: &[Expected] = &[
     Expected {
         scenario: "find_by_id",
         backend: "sqlite",
-        blocks: 901,
-        bytes: 144652,
-    }, // 18.02 blocks, 2893.0 bytes per call
+        blocks: 1050,
+        bytes: 167300,
+    }, // 21.00 blocks, 3346.0 bytes per call
     Expected {
         scenario: "select_1",
         backend: "sqlite",
-        blocks: 1101,
-        bytes: 165852,
-    }, // 22.02 blocks, 3317.0 bytes per call
+        blocks: 1150,
+        bytes: 178100,
+    }, // 23.00 blocks, 3562.0 bytes per call
     Expected {
         scenario: "select_100",
         backend: "sqlite",
-        blocks: 30801,
-        bytes: 1577502,
-    }, // 616.02 blocks, 31550.0 bytes per call
+        blocks: 26250,
+        bytes: 1327350,
+    }, // 525.00 blocks, 26547.0 bytes per call
     Expected {
         scenario: "insert",
         backend: "sqlite",
-        blocks: 851,
-        bytes: 145352,
-    }, // 17.02 blocks, 2907.0 bytes per call
+        blocks: 950,
+        bytes: 162800,
+    }, // 19.00 blocks, 3256.0 bytes per call
     Expected {
         scenario: "update",
         backend: "sqlite",
-        blocks: 851,
-        bytes: 145202,
-    }, // 17.02 blocks, 2904.0 bytes per call
+        blocks: 950,
+        bytes: 162650,
+    }, // 19.00 blocks, 3253.0 bytes per call
     Expected {
         scenario: "delete",
         backend: "sqlite",
-        blocks: 801,
-        bytes: 144052,
-    }, // 16.02 blocks, 2881.0 bytes per call
+        blocks: 900,
+        bytes: 161500,
+    }, // 18.00 blocks, 3230.0 bytes per call
     Expected {
         scenario: "paged",
         backend: "sqlite",
-        blocks: 1701,
-        bytes: 183802,
-    }, // 34.02 blocks, 3676.0 bytes per call
+        blocks: 1650,
+        bytes: 185650,
+    }, // 33.00 blocks, 3713.0 bytes per call
     Expected {
         scenario: "eager_50x10",
         backend: "sqlite",
-        blocks: 174001,
-        bytes: 9144252,
-    }, // 3480.02 blocks, 182885.0 bytes per call
+        blocks: 148100,
+        bytes: 6882500,
+    }, // 2962.00 blocks, 137650.0 bytes per call
     Expected {
         scenario: "find_by_id",
         backend: "postgresql",

@@ -7,7 +7,6 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::str::FromStr;
-use std::time::Duration;
 
 use premix_alloc_gate::{CALLS, EXPECTED, Fixtures, SCENARIOS, Scenario, UNPINNED, run, seed};
 use premix_instrument::{AllocStats, process_stats};
@@ -30,17 +29,29 @@ struct Measured {
 }
 
 fn main() -> ExitCode {
-    match premix_instrument::serial::serialize_threads() {
-        Ok(premix_instrument::serial::Serialization::Strict) => {}
-        Ok(other) => println!(
-            "alloc gate: threads serialized as {other:?} (real-time priority refused): SQLite \
-             figures may differ by a block on some runs"
-        ),
+    // The pinned figures are those of strict serialization: with
+    // real-time priority refused, the SQLite worker runs at idle priority
+    // and the channel waits fall differently. Then only the equality of
+    // the op's figure and the process's is checked.
+    let strict = match premix_instrument::serial::serialize_threads() {
+        Ok(premix_instrument::serial::Serialization::Strict) => true,
+        Ok(other) if std::env::var_os("CI").is_none() => {
+            println!(
+                "alloc gate: threads serialized as {other:?} (real-time priority refused: run as \
+                 root or with CAP_SYS_NICE to check the pinned figures); checking only that each \
+                 op is charged what the process allocated"
+            );
+            false
+        }
+        Ok(other) => {
+            eprintln!("alloc gate: CI must serialize strictly, got {other:?}");
+            return ExitCode::FAILURE;
+        }
         Err(error) => {
             eprintln!("alloc gate: {error}");
             return ExitCode::FAILURE;
         }
-    }
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -61,7 +72,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let failures: Vec<String> = measured.iter().flat_map(check).collect();
+    let failures: Vec<String> = measured.iter().flat_map(|m| check(m, strict)).collect();
     print_table(&measured);
     if failures.is_empty() {
         println!("alloc gate: {} scenarios as pinned", measured.len());
@@ -181,14 +192,14 @@ where
     for call in 0..WARM_UP {
         run(pool, scenario, call, fixtures).await?;
     }
-    settle().await;
+    Premix::wait_idle(pool).await?;
     #[cfg(feature = "instrument")]
     let before = premix_instrument::Snapshot::take();
     let process_before = process_stats();
     for call in WARM_UP..WARM_UP + CALLS as i32 {
         run(pool, scenario, call, fixtures).await?;
     }
-    settle().await;
+    Premix::wait_idle(pool).await?;
     let process = process_stats().since(&process_before);
     #[cfg(feature = "instrument")]
     let op = {
@@ -213,13 +224,7 @@ where
     })
 }
 
-/// Lets what a call left running (its connection going back to the pool)
-/// finish inside the window.
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(5)).await;
-}
-
-fn check(m: &Measured) -> Vec<String> {
+fn check(m: &Measured, strict: bool) -> Vec<String> {
     let mut failures = Vec::new();
     let what = format!("{} on {}", m.scenario, m.backend);
     #[cfg(feature = "instrument")]
@@ -234,6 +239,9 @@ fn check(m: &Measured) -> Vec<String> {
                 m.process.allocated_bytes
             ));
         }
+    }
+    if !strict {
+        return failures;
     }
     let expected = EXPECTED
         .iter()

@@ -350,11 +350,12 @@ pub(crate) fn findings(s: &Value) -> Value {
         "The published premix-orm allocates more per lookup",
         format!(
             "Under dhat a select_by_pk makes {} blocks per op with the published premix-orm and \
-             {} with the fork; premix's heaviest line is {} ({} blocks per op), where it hands \
-             the query to sqlx. It also sends `SELECT *` and inlines LIMIT (fairness \
+             {} with the fork; {} premix's heaviest line is {} ({} blocks per op), where it \
+             hands the query to sqlx. It also sends `SELECT *` and inlines LIMIT (fairness \
              checklist), and rewrites the primary key in update ({:.3}x raw sqlx).",
             blocks("premix"),
             blocks("fork"),
+            charged_sentence(s),
             text(&premix_top["site"]),
             premix_top["blocks_per_op"],
             cell(s, "sqlite", "update", "premix", "wall_ratio")
@@ -533,11 +534,44 @@ pub(crate) fn findings(s: &Value) -> Value {
     Value::Array(out)
 }
 
+/// What the instrumented fork's snapshot charged a select_by_pk op beside
+/// dhat's count for the whole process, computed from the same window.
+fn charged_sentence(s: &Value) -> String {
+    let Some(fork) = profile(s, "fork", "select_by_pk") else {
+        return String::new();
+    };
+    let (Some(charged), Some(_), Some(dhat)) = (
+        fork["charged_blocks_per_op"].as_f64(),
+        fork["driver_blocks_per_op"].as_f64(),
+        fork["blocks_per_op"].as_f64(),
+    ) else {
+        return "the fork's own counters were not read (alloc_profile without `instrument`)."
+            .into();
+    };
+    let agreement = if (charged - dhat).abs() < 0.005 {
+        "the same figure".to_owned()
+    } else {
+        format!("{:+.2} blocks per op from dhat's", charged - dhat)
+    };
+    format!(
+        "with `instrument` the fork's snapshot charges that op {} blocks, {} of them made by \
+         sqlx's SQLite worker thread while the op held the connection: {agreement}.",
+        fork["charged_blocks_per_op"], fork["driver_blocks_per_op"]
+    )
+}
+
 /// What to do about an allocation site, by where it is.
 pub(crate) fn fix_for(side: &str, site: &str, function: &str) -> &'static str {
     match (side, site, function) {
-        (_, s, _) if s.starts_with("(no such frame") => {
+        ("fork", s, _) if s.starts_with("(sqlx's SQLite worker") => {
+            "none in the ORM: the connection's worker thread (statement execution, row buffers), \
+             which the instrumented fork charges to the operation holding the connection"
+        }
+        (_, s, _) if s.starts_with("(sqlx's SQLite worker") => {
             "none in the ORM: sqlx's SQLite worker thread (statement execution, row buffers)"
+        }
+        (_, s, _) if s.starts_with("(no such frame") => {
+            "none in the ORM: the runtime's own work (tasks, timers)"
         }
         ("fork", _, f) if f.contains("acquire") => {
             "none: taking a pooled connection, which raw sqlx's `&Pool` path does too (F3, O1)"

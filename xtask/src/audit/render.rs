@@ -494,6 +494,7 @@ fn audit(s: &Value) -> String {
         &[
             "scenario",
             "fork blocks/op",
+            "fork charged/op (worker share)",
             "premix blocks/op",
             "fork bytes/op",
             "premix bytes/op",
@@ -504,9 +505,19 @@ fn audit(s: &Value) -> String {
                 let premix = rows(&s["alloc"]["profiles"])
                     .find(|p| p["side"] == "premix" && p["scenario"] == fork["scenario"]);
                 let of = |key: &str| premix.map_or_else(|| "-".to_owned(), |p| c(&p[key]));
+                let charged = if fork["charged_blocks_per_op"].is_null() {
+                    "-".to_owned()
+                } else {
+                    format!(
+                        "{} ({})",
+                        c(&fork["charged_blocks_per_op"]),
+                        c(&fork["driver_blocks_per_op"])
+                    )
+                };
                 vec![
                     c(&fork["scenario"]),
                     c(&fork["blocks_per_op"]),
+                    charged,
                     of("blocks_per_op"),
                     c(&fork["bytes_per_op"]),
                     of("bytes_per_op"),

@@ -345,6 +345,8 @@ fn alloc(doc: &Value) -> Value {
                 "ops": p["ops"],
                 "blocks_per_op": rounded(&p["blocks_per_op"], 2),
                 "bytes_per_op": rounded(&p["bytes_per_op"], 0),
+                "charged_blocks_per_op": rounded(&p["charged_blocks_per_op"], 2),
+                "driver_blocks_per_op": rounded(&p["driver_blocks_per_op"], 2),
                 "orm_lines": top("orm_lines"),
                 "made_at": top("made_at"),
             })
