@@ -49,6 +49,12 @@ const INVARIANTS: &[Invariant] = &[
         features: &["--no-default-features"],
         forbidden: &["premix-instrument"],
     },
+    Invariant {
+        says: "the example service built without `instrument` does not depend on premix-instrument",
+        package: "service",
+        features: &["--no-default-features"],
+        forbidden: &["premix-instrument"],
+    },
 ];
 
 pub(crate) fn check() -> Result<(), String> {

@@ -16,15 +16,26 @@
 //!   fresh measurements (see `audit/mod.rs`).
 //! - `bench`: every bench, pinned to one CPU, with merged results and the
 //!   fairness checklist in `benches/results/` (see `bench.rs`).
+//! - `load`: the example service under a seeded load (see `load.rs`).
+//! - `fleet`: three instances of it under Prometheus and VictoriaMetrics,
+//!   one restarted mid-run, and the checks on the counts (see `fleet.rs`).
+//! - `bench-service`: the service's throughput and latency with
+//!   `instrument` on and off (see `bench_service.rs`).
 
 mod audit;
 mod bench;
+mod bench_service;
 mod callgrind;
 mod dashboards;
+mod flags;
+mod fleet;
+mod grafana_sdk;
 mod invariants;
+mod load;
 mod postgres;
 mod prepare;
 mod prometheus;
+mod service;
 mod tools;
 
 use std::process::{Command, ExitCode};
@@ -38,7 +49,10 @@ tasks:
   prepare      regenerate benches/.sqlx with cargo sqlx prepare (--measure: time it, 3 runs)
   audit        measure everything and regenerate the audit, benchmark results and summary
                (--budget-minutes N, default 60; --reuse-build-timing; --summarize-only)
-  bench        run every bench pinned to one CPU; results in benches/results/ (--quick: skip criterion)";
+  bench        run every bench pinned to one CPU; results in benches/results/ (--quick: skip criterion)
+  load         drive the example service with a seeded request mix; throughput, p50/p99 (--help: options)
+  fleet        three service instances, Prometheus, VictoriaMetrics, a restart, and the exact-count checks
+  bench-service  the service's load with instrument on and off, interleaved; benches/results/runs/service_load.json";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -56,6 +70,9 @@ fn main() -> ExitCode {
             progress.finish();
             result
         }
+        Some("load") => load::run(&args[1..]),
+        Some("fleet") => fleet::run(&args[1..]),
+        Some("bench-service") => bench_service::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -80,14 +97,32 @@ pub(crate) fn cargo() -> String {
 /// Runs the workspace's tests with a PostgreSQL to test against; extra
 /// arguments go to `cargo test`.
 fn test(extra: &[String]) -> Result<(), String> {
-    if let Err(why) = prometheus::ensure_installed() {
-        if std::env::var_os("CI").is_some() {
+    let in_ci = std::env::var_os("CI").is_some();
+    for (what, installed) in [
+        ("Prometheus", prometheus::ensure_installed()),
+        ("VictoriaMetrics", prometheus::ensure_victoria_metrics()),
+    ] {
+        if let Err(why) = installed {
+            if in_ci {
+                return Err(format!(
+                    "CI needs {what} and it could not be installed: {why}"
+                ));
+            }
+            println!("xtask: the tests that need {what} will skip: {why}");
+        }
+    }
+    let grafana_python = match grafana_sdk::ensure_installed() {
+        Ok(python) => Some(python),
+        Err(why) if in_ci => {
             return Err(format!(
-                "CI needs Prometheus and it could not be installed: {why}"
+                "CI needs the Grafana foundation SDK and it could not be installed: {why}"
             ));
         }
-        println!("xtask: the Prometheus end-to-end test will skip: {why}");
-    }
+        Err(why) => {
+            println!("xtask: the Grafana dashboard-model check will skip: {why}");
+            None
+        }
+    };
     // Kept alive until the tests end; dropping it stops the cluster.
     let mut cluster = None;
     if std::env::var_os("DATABASE_URL").is_none() {
@@ -102,11 +137,14 @@ fn test(extra: &[String]) -> Result<(), String> {
         }
     }
     let database_url = cluster.as_ref().map(|c| c.url.clone());
-    cargo_with_env(
-        &["test", "--workspace", "--locked"],
-        extra,
-        database_url.as_deref(),
-    )?;
+    let mut env = Vec::new();
+    if let Some(url) = database_url {
+        env.push(("DATABASE_URL", url.into()));
+    }
+    if let Some(python) = grafana_python {
+        env.push(("PREMIX_GRAFANA_PYTHON", python.into_os_string()));
+    }
+    cargo_with_env(&["test", "--workspace", "--locked"], extra, &env)?;
     // The allocation gate once more, built without instrumentation: what the
     // process allocates then must be what the instrumented ops are charged.
     cargo_with_env(
@@ -120,23 +158,23 @@ fn test(extra: &[String]) -> Result<(), String> {
             "gate",
         ],
         &[],
-        database_url.as_deref(),
+        &env,
     )
 }
 
 /// Runs cargo (the one running this xtask) with `args` and `extra`, and
-/// `DATABASE_URL` when given.
+/// `env` set.
 fn cargo_with_env(
     args: &[&str],
     extra: &[String],
-    database_url: Option<&str>,
+    env: &[(&str, std::ffi::OsString)],
 ) -> Result<(), String> {
     let cargo = cargo();
     println!("xtask: cargo {} {}", args.join(" "), extra.join(" "));
     let mut command = Command::new(&cargo);
     command.args(args).args(extra);
-    if let Some(url) = database_url {
-        command.env("DATABASE_URL", url);
+    for (name, value) in env {
+        command.env(name, value);
     }
     let status = command
         .status()

@@ -1,5 +1,9 @@
-//! Prometheus for the end-to-end dashboard test: Debian's `prometheus`
-//! package (which brings `promtool`), installed with apt when missing.
+//! The servers the end-to-end tests and the fleet run, from Debian's
+//! packages, installed with apt when missing: `prometheus` (which brings
+//! `promtool`) and `victoria-metrics` (the single-node store a fleet
+//! remote-writes to). The packages' own services are not started (there is
+//! no init system here, and their postinst leaves them stopped); the tests
+//! start their own, on 127.0.0.1.
 
 use std::process::Command;
 
@@ -21,23 +25,29 @@ fn apt_get(args: &[&str]) -> Result<(), String> {
     }
 }
 
-/// Makes sure `prometheus` and `promtool` are on PATH.
-pub(crate) fn ensure_installed() -> Result<(), String> {
-    if on_path("prometheus") && on_path("promtool") {
+/// Makes sure every one of `tools` is on PATH, installing Debian's
+/// `package` when one is missing.
+fn ensure_package(package: &str, tools: &[&str]) -> Result<(), String> {
+    if tools.iter().all(|t| on_path(t)) {
         return Ok(());
     }
-    println!("xtask: installing Prometheus from Debian's packages");
+    println!("xtask: installing {package} from Debian's packages");
     apt_get(&["update", "-qq"])?;
-    apt_get(&[
-        "install",
-        "-y",
-        "-qq",
-        "--no-install-recommends",
-        "prometheus",
-    ])?;
-    if on_path("prometheus") && on_path("promtool") {
-        Ok(())
-    } else {
-        Err("the prometheus package installed no prometheus/promtool on PATH".into())
+    apt_get(&["install", "-y", "-qq", "--no-install-recommends", package])?;
+    match tools.iter().find(|t| !on_path(t)) {
+        None => Ok(()),
+        Some(missing) => Err(format!(
+            "the {package} package installed no {missing} on PATH"
+        )),
     }
+}
+
+/// Makes sure `prometheus` and `promtool` are on PATH.
+pub(crate) fn ensure_installed() -> Result<(), String> {
+    ensure_package("prometheus", &["prometheus", "promtool"])
+}
+
+/// Makes sure `victoria-metrics` is on PATH.
+pub(crate) fn ensure_victoria_metrics() -> Result<(), String> {
+    ensure_package("victoria-metrics", &["victoria-metrics"])
 }

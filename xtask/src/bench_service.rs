@@ -1,0 +1,384 @@
+//! `cargo xtask bench-service`: the cost a user would feel. The same
+//! seeded load against the service built with `instrument` on (counters,
+//! counting allocator, exporter) and off (premix-instrument not compiled),
+//! in interleaved rounds (on/off, then off/on, ...) in one run, each side
+//! on a fresh schema of one PostgreSQL, each after a warm-up; medians per
+//! side, the on/off ratios of the medians, and the median of each round's
+//! own on/off ratio (the two sides of a round run back to back, so what the
+//! rest of the machine does weighs on both). Besides throughput and
+//! latency, the service process's CPU time per request (from
+//! `/proc/PID/stat`), which other load on the machine disturbs least.
+//!
+//! Results go to `benches/results/runs/service_load.json`, a flat object:
+//!
+//! | key | meaning |
+//! |---|---|
+//! | `run` | `"service_load"` |
+//! | `backend`, `clients`, `requests_per_round`, `warmup_requests`, `seed`, `rounds` | the set-up |
+//! | `per_round` | one row per round and side: `round`, `side` (`on`/`off`), `position` (1st or 2nd in its round), `requests`, `seconds`, `throughput_rps`, `p50_ms`, `p99_ms`, `service_cpu_us_per_request`, `anomalies` |
+//! | `median_{on,off}_throughput_rps`, `median_{on,off}_p50_ms`, `median_{on,off}_p99_ms`, `median_{on,off}_service_cpu_us_per_request` | medians over the rounds |
+//! | `throughput_ratio_on_off`, `p50_ratio_on_off`, `p99_ratio_on_off`, `service_cpu_ratio_on_off` | median on / median off |
+//! | `paired_throughput_ratio_on_off`, `paired_p99_ratio_on_off`, `paired_service_cpu_ratio_on_off` | the median of the rounds' own on/off ratios |
+//! | `best_{on,off}_throughput_rps`, `best_{on,off}_p99_ms`, `best_throughput_ratio_on_off`, `best_p99_ratio_on_off` | each side's best run (highest throughput, lowest p99): other work on the machine only slows runs down |
+//! | `target_ratio` | 0.02: the target is throughput at least 0.98 of off, p99 at most 1.02 of off |
+//! | `throughput_within_target`, `p99_within_target` | whether the paired ratios meet it |
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fleet::{Balancer, LoadConfig, LoadReport};
+use serde_json::json;
+
+use crate::flags::Flags;
+use crate::{bench, load, service};
+
+pub(crate) const USAGE: &str = "usage: cargo xtask bench-service [--rounds N] [--clients N] [--requests N] [--warmup N] [--duration S] [--seed N]
+
+  --rounds N    rounds; each runs both builds, alternating which goes first (default 9)
+  --clients N   concurrent clients (default 8)
+  --requests N  measured requests per round and side (default 12000)
+  --warmup N    unmeasured requests before them (default 2000)
+  --duration S  time bound of each measured run (default 300)
+  --seed N      the mix's seed (default 14)";
+
+/// The target: on within 2% of off.
+const TARGET_RATIO: f64 = 0.02;
+
+/// One measured run of one build.
+struct Run {
+    round: usize,
+    instrument: bool,
+    position: usize,
+    report: LoadReport,
+    /// CPU time the service process used during the measured requests.
+    cpu: Duration,
+}
+
+impl Run {
+    fn throughput(&self) -> f64 {
+        self.report.throughput()
+    }
+
+    fn p50_ms(&self) -> f64 {
+        ms(self.report.latency(0.5))
+    }
+
+    fn p99_ms(&self) -> f64 {
+        ms(self.report.latency(0.99))
+    }
+
+    fn cpu_us_per_request(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1e6 / self.report.requests.max(1) as f64
+    }
+}
+
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
+    let flags = Flags::parse(
+        args,
+        &[
+            "--rounds",
+            "--clients",
+            "--requests",
+            "--warmup",
+            "--seed",
+            "--duration",
+        ],
+        &[],
+        USAGE,
+    )?;
+    let rounds: usize = flags.number("--rounds", 9)?;
+    let config = load::load_config(&flags, 12_000, 300)?;
+    let warmup: u64 = flags.number("--warmup", 2_000)?;
+    let bins = [service::build(true)?, service::build(false)?];
+    let (_cluster, database) = service::database()?;
+    let dir = fleet::process::WorkDir::new("premix-bench-service")?;
+    let client = service::client()?;
+    let runtime = service::runtime()?;
+    let ticks = ticks_per_second();
+    let mut runs = Vec::new();
+    for round in 1..=rounds {
+        let order = if round % 2 == 1 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for (position, instrument) in order.into_iter().enumerate() {
+            let side = if instrument { "on" } else { "off" };
+            let schema = format!("bench_{side}_{round}_{}", std::process::id());
+            let bin = &bins[usize::from(!instrument)];
+            let (report, cpu) = runtime.block_on(async {
+                let mut instance =
+                    service::start(bin, &database, Some(&schema), instrument, &dir, &client)
+                        .await?;
+                let pid = instance.process.pid();
+                let measured =
+                    measure(&instance.api, &config, warmup, || cpu_time(pid, ticks)).await;
+                instance.process.terminate(Duration::from_secs(30)).await?;
+                measured
+            })?;
+            let run = Run {
+                round,
+                instrument,
+                position: position + 1,
+                report,
+                cpu,
+            };
+            println!(
+                "round {round} instrument {side:<3} {}; service CPU {:.1} us/request",
+                run.report.summary(),
+                run.cpu_us_per_request()
+            );
+            runs.push(run);
+        }
+    }
+    let summary = Summary::of(&runs, rounds);
+    println!("\n{}", summary.table());
+    let path = bench::results_dir().join("runs/service_load.json");
+    bench::write(
+        &path,
+        &bench::pretty(&summary.document(&runs, &config, warmup)),
+    )?;
+    println!("xtask: wrote {}", path.display());
+    Ok(())
+}
+
+/// Seeds, warms up (unmeasured), then runs the measured load; returns it
+/// with the service's CPU time during it (read by `cpu`).
+async fn measure(
+    api: &str,
+    config: &LoadConfig,
+    warmup: u64,
+    cpu: impl Fn() -> Result<Duration, String>,
+) -> Result<(LoadReport, Duration), String> {
+    let balancer = Balancer::new(&[api.to_owned()], config.clients)?;
+    let (base, _) = fleet::load::seed(&balancer, 0).await?;
+    let base = Arc::new(base);
+    let warm = LoadConfig {
+        requests: warmup,
+        seed: config.seed.wrapping_add(1),
+        ..config.clone()
+    };
+    let warmed = fleet::load::run(&balancer, &base, &warm).await;
+    let before = cpu()?;
+    let report = fleet::load::run(&balancer, &base, config).await;
+    let used = cpu()?.saturating_sub(before);
+    if warmed.anomaly_count + report.anomaly_count > 0 {
+        return Err(format!(
+            "requests could not be accounted for: {:?}",
+            report.anomalies
+        ));
+    }
+    Ok((report, used))
+}
+
+/// User plus system CPU time of process `pid` so far, from
+/// `/proc/PID/stat`, whose times are in clock ticks.
+fn cpu_time(pid: u32, ticks_per_second: f64) -> Result<Duration, String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
+    // The command name is in parentheses and may hold spaces; after it come
+    // field 3 (state) onwards, so utime (14) and stime (15) are 11 and 12.
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or("malformed /proc stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .ok_or_else(|| format!("malformed /proc stat: {stat}"))
+    };
+    Ok(Duration::from_secs_f64(
+        (ticks(11)? + ticks(12)?) / ticks_per_second,
+    ))
+}
+
+fn ticks_per_second() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn ms(d: Option<Duration>) -> f64 {
+    d.map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
+}
+
+/// A figure's median over one side's runs.
+fn side(runs: &[Run], instrument: bool, figure: fn(&Run) -> f64) -> f64 {
+    median(
+        runs.iter()
+            .filter(|r| r.instrument == instrument)
+            .map(figure)
+            .collect(),
+    )
+}
+
+/// A figure's best over one side's runs (`pick`: `f64::max` or `f64::min`).
+fn extreme(
+    runs: &[Run],
+    instrument: bool,
+    figure: fn(&Run) -> f64,
+    pick: fn(f64, f64) -> f64,
+) -> f64 {
+    runs.iter()
+        .filter(|r| r.instrument == instrument)
+        .map(figure)
+        .reduce(pick)
+        .unwrap_or(f64::NAN)
+}
+
+/// The median of each round's on/off ratio of a figure.
+fn paired(runs: &[Run], rounds: usize, figure: fn(&Run) -> f64) -> f64 {
+    median(
+        (1..=rounds)
+            .filter_map(|round| {
+                let of = |on| runs.iter().find(|r| r.round == round && r.instrument == on);
+                Some(figure(of(true)?) / figure(of(false)?))
+            })
+            .collect(),
+    )
+}
+
+/// Medians per side and the ratios.
+struct Summary {
+    rounds: usize,
+    /// (on, off) medians.
+    throughput: (f64, f64),
+    p50: (f64, f64),
+    p99: (f64, f64),
+    cpu: (f64, f64),
+    /// (on, off) best runs: the highest throughput, the lowest p99. Other
+    /// work on the machine only ever slows a run down, so the best of many
+    /// is the least disturbed.
+    best_throughput: (f64, f64),
+    best_p99: (f64, f64),
+    /// Medians of the rounds' own on/off ratios.
+    paired_throughput: f64,
+    paired_p99: f64,
+    paired_cpu: f64,
+}
+
+impl Summary {
+    fn of(runs: &[Run], rounds: usize) -> Self {
+        let both = |figure: fn(&Run) -> f64| (side(runs, true, figure), side(runs, false, figure));
+        Self {
+            rounds,
+            throughput: both(Run::throughput),
+            p50: both(Run::p50_ms),
+            p99: both(Run::p99_ms),
+            cpu: both(Run::cpu_us_per_request),
+            best_throughput: (
+                extreme(runs, true, Run::throughput, f64::max),
+                extreme(runs, false, Run::throughput, f64::max),
+            ),
+            best_p99: (
+                extreme(runs, true, Run::p99_ms, f64::min),
+                extreme(runs, false, Run::p99_ms, f64::min),
+            ),
+            paired_throughput: paired(runs, rounds, Run::throughput),
+            paired_p99: paired(runs, rounds, Run::p99_ms),
+            paired_cpu: paired(runs, rounds, Run::cpu_us_per_request),
+        }
+    }
+
+    fn table(&self) -> String {
+        let ratio = |(on, off): (f64, f64)| on / off;
+        format!(
+            "| build | throughput (req/s) | p50 (ms) | p99 (ms) | service CPU (us/request) |\n\
+             |---|---|---|---|---|\n\
+             | instrument on | {:.0} | {:.3} | {:.3} | {:.1} |\n\
+             | instrument off | {:.0} | {:.3} | {:.3} | {:.1} |\n\
+             | on / off, of the medians | {:.4} | {:.4} | {:.4} | {:.4} |\n\
+             | on / off, median of {} rounds' own ratios | {:.4} | | {:.4} | {:.4} |\n\
+             | on / off, best run of each side | {:.4} ({:.0} / {:.0}) | | {:.4} ({:.3} / {:.3}) | |",
+            self.throughput.0,
+            self.p50.0,
+            self.p99.0,
+            self.cpu.0,
+            self.throughput.1,
+            self.p50.1,
+            self.p99.1,
+            self.cpu.1,
+            ratio(self.throughput),
+            ratio(self.p50),
+            ratio(self.p99),
+            ratio(self.cpu),
+            self.rounds,
+            self.paired_throughput,
+            self.paired_p99,
+            self.paired_cpu,
+            ratio(self.best_throughput),
+            self.best_throughput.0,
+            self.best_throughput.1,
+            ratio(self.best_p99),
+            self.best_p99.0,
+            self.best_p99.1,
+        )
+    }
+
+    fn document(&self, runs: &[Run], config: &LoadConfig, warmup: u64) -> serde_json::Value {
+        let per_round: Vec<_> = runs
+            .iter()
+            .map(|r| {
+                json!({
+                    "round": r.round,
+                    "side": if r.instrument { "on" } else { "off" },
+                    "position": r.position,
+                    "requests": r.report.requests,
+                    "seconds": r.report.elapsed.as_secs_f64(),
+                    "throughput_rps": r.throughput(),
+                    "p50_ms": r.p50_ms(),
+                    "p99_ms": r.p99_ms(),
+                    "service_cpu_us_per_request": r.cpu_us_per_request(),
+                    "anomalies": r.report.anomaly_count,
+                })
+            })
+            .collect();
+        json!({
+            "run": "service_load",
+            "backend": "postgresql",
+            "clients": config.clients,
+            "requests_per_round": config.requests,
+            "warmup_requests": warmup,
+            "seed": config.seed,
+            "rounds": self.rounds,
+            "per_round": per_round,
+            "median_on_throughput_rps": self.throughput.0,
+            "median_off_throughput_rps": self.throughput.1,
+            "median_on_p50_ms": self.p50.0,
+            "median_off_p50_ms": self.p50.1,
+            "median_on_p99_ms": self.p99.0,
+            "median_off_p99_ms": self.p99.1,
+            "median_on_service_cpu_us_per_request": self.cpu.0,
+            "median_off_service_cpu_us_per_request": self.cpu.1,
+            "throughput_ratio_on_off": self.throughput.0 / self.throughput.1,
+            "p50_ratio_on_off": self.p50.0 / self.p50.1,
+            "p99_ratio_on_off": self.p99.0 / self.p99.1,
+            "service_cpu_ratio_on_off": self.cpu.0 / self.cpu.1,
+            "paired_throughput_ratio_on_off": self.paired_throughput,
+            "paired_p99_ratio_on_off": self.paired_p99,
+            "paired_service_cpu_ratio_on_off": self.paired_cpu,
+            "best_on_throughput_rps": self.best_throughput.0,
+            "best_off_throughput_rps": self.best_throughput.1,
+            "best_on_p99_ms": self.best_p99.0,
+            "best_off_p99_ms": self.best_p99.1,
+            "best_throughput_ratio_on_off": self.best_throughput.0 / self.best_throughput.1,
+            "best_p99_ratio_on_off": self.best_p99.0 / self.best_p99.1,
+            "target_ratio": TARGET_RATIO,
+            "throughput_within_target": self.paired_throughput >= 1.0 - TARGET_RATIO,
+            "p99_within_target": self.paired_p99 <= 1.0 + TARGET_RATIO,
+        })
+    }
+}
