@@ -165,7 +165,10 @@ pub async fn every_connection_is_followed<DB: SqlDialect>(
     let start = truth.statements_on_both(pool).await;
     let mix = selects(pool, async |pool| {
         for round in 0..3 {
-            for k in 1..=capacity + 1 {
+            // More shapes than both caches hold together: whichever
+            // connection each lookup gets (timing decides), one of them
+            // sees more than it holds and evicts.
+            for k in 1..=2 * capacity + 1 {
                 shape(pool, k).await;
             }
             // Some lookups the other connection's cache has, some not.
