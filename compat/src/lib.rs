@@ -9,5 +9,8 @@
 #![allow(unused_qualifications)]
 
 pub mod bulk;
+pub mod fast_paths;
+pub mod parents;
 pub mod quickstart;
+pub mod raw;
 pub mod relations;

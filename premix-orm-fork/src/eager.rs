@@ -193,48 +193,14 @@ where
         for parent in parents.iter_mut() {
             *slot(parent) = Some(Vec::new());
         }
-        let mut queries = 0_u64;
         let mut children_found = 0_u64;
-        for chunk in index.sorted.chunks(MAX_IN_LIST.min(DB::MAX_BIND_PARAMS)) {
-            let arity = padded_arity(chunk.len());
-            let shape = Shape {
-                backend: DB::BACKEND,
-                statement: Statement::Select,
-                filters: smallvec![FilterShape {
-                    column: fk_column,
-                    op: FilterOp::In,
-                    arity: u32::try_from(arity).unwrap_or(u32::MAX),
-                }],
-                order: smallvec![],
-                limit: false,
-                offset: false,
-                include_deleted: false,
-            };
-            // Powers of two up to MAX_IN_LIST: a few shapes, always kept
-            // unless builder shapes filled the model's cache first.
-            let shaped = child_meta
-                .sql
-                .shape(&shape, || sql::shaped::<DB>(child_meta, &shape));
-            let (text, id) = match &shaped {
-                ShapedSql::Kept(sql, lookup) => {
-                    op.sql(*lookup);
-                    (sql.text(), sql.id())
-                }
-                ShapedSql::ForThisCall(text) => {
-                    op.sql(SqlLookup::Miss);
-                    (text.as_str(), StmtId::of(text))
-                }
-            };
-            let mut query = sqlx::query(text);
-            for &(id, _) in chunk {
-                query = DB::bind_value(query, BindValue::Int(id));
-            }
-            let last = chunk.last().map_or(0, |&(id, _)| id);
-            for _ in chunk.len()..arity {
-                query = DB::bind_value(query, BindValue::Int(last));
-            }
-            queries += 1;
-            conn.for_each_row(op, id, query, |row| {
+        let queries = select_in::<DB, C, _>(
+            op,
+            conn,
+            fk_column,
+            &index.sorted,
+            |&(id, _)| id,
+            |row| {
                 let child = C::__decode(&row)?;
                 if let Some(parent) = child
                     .__foreign_key(foreign_key)
@@ -245,38 +211,182 @@ where
                     children_found += 1;
                 }
                 Ok(())
-            })
-            .await?;
-        }
+            },
+        )
+        .await?;
         Ok::<_, sqlx::Error>((queries, children_found))
     };
+    measured_load::<DB>(P::__meta().table, relation, grouping, parent_count, work).await
+}
+
+/// Runs a load (`work` answers the queries run and the rows found) and,
+/// with `instrument`, records it under the locality counters: the rows
+/// loaded into, the rows found, the grouping, the time and allocations.
+async fn measured_load<DB: SqlDialect>(
+    model: &'static str,
+    relation: &'static str,
+    grouping: Grouping,
+    loaded_into: usize,
+    work: impl Future<Output = Result<(u64, u64), sqlx::Error>> + Send,
+) -> Result<u64, sqlx::Error> {
     #[cfg(not(feature = "instrument"))]
-    let (queries, _children) = work.await?;
+    {
+        let _ = (model, relation, grouping, loaded_into);
+        work.await.map(|(queries, _found)| queries)
+    }
     #[cfg(feature = "instrument")]
-    let (queries, _children) = {
+    {
         use premix_instrument::locality::{EagerLoad, Strategy};
         let (result, cost) = premix_instrument::Measured::new(work).await;
-        let (queries, children) = result?;
+        let (queries, found) = result?;
         let strategy = match grouping {
             Grouping::Vec => Strategy::Vec,
             Grouping::HashMap => Strategy::HashMap,
         };
         let load = EagerLoad {
-            parents: parent_count as u64,
-            children,
+            parents: loaded_into as u64,
+            children: found,
             cost,
         };
-        observe::EAGER.record(
-            P::__meta().table,
-            DB::BACKEND.label(),
-            relation,
-            strategy,
-            load,
-        );
-        (queries, children)
+        observe::EAGER.record(model, DB::BACKEND.label(), relation, strategy, load);
+        Ok(queries)
+    }
+}
+
+/// Loads a field-level `#[belongs_to]` relation: the parent of type `P`
+/// whose id each child's `foreign_key` column holds goes into
+/// `slot(child)` (every child gets its own copy; `None` when no such row,
+/// or a soft-deleted one). Called by derived code; returns the number of
+/// parent queries run.
+pub fn load_belongs_to<'a, DB, C, P>(
+    children: &'a mut [C],
+    conn: &'a mut Conn<'_, DB>,
+    relation: &'static str,
+    foreign_key: &'static str,
+    slot: fn(&mut C) -> &mut Option<P>,
+    options: EagerOptions,
+) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'a
+where
+    DB: SqlDialect,
+    C: Model<DB>,
+    P: Model<DB> + Clone,
+{
+    let op = observe::op::<DB>(&observe::EAGER_LOAD, C::__meta().table);
+    load_belongs_to_as(op, children, conn, relation, foreign_key, slot, options)
+}
+
+#[cfg_attr(
+    feature = "instrument",
+    premix_instrument::instrument(target = op.handle, outcome = observe::outcome)
+)]
+async fn load_belongs_to_as<DB, C, P>(
+    op: Op,
+    children: &mut [C],
+    conn: &mut Conn<'_, DB>,
+    relation: &'static str,
+    foreign_key: &'static str,
+    slot: fn(&mut C) -> &mut Option<P>,
+    options: EagerOptions,
+) -> Result<u64, sqlx::Error>
+where
+    DB: SqlDialect,
+    C: Model<DB>,
+    P: Model<DB> + Clone,
+{
+    let parent_meta = P::__meta();
+    let id_column = u16::try_from(parent_meta.id_index).unwrap_or(u16::MAX);
+    let mut wanted: Vec<i64> = children
+        .iter()
+        .filter_map(|child| child.__foreign_key(foreign_key))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let grouping = Grouping::for_parents(wanted.len(), options);
+    let loaded_into = children.len();
+    let work = async {
+        let mut parents = Vec::with_capacity(wanted.len());
+        let queries = select_in::<DB, P, _>(
+            op,
+            conn,
+            id_column,
+            &wanted,
+            |&id| id,
+            |row| {
+                parents.push(P::__decode(&row)?);
+                Ok(())
+            },
+        )
+        .await?;
+        let index = ParentIndex::new(parents.iter().map(Model::__id), grouping);
+        for child in children.iter_mut() {
+            let parent = child
+                .__foreign_key(foreign_key)
+                .and_then(|fk| index.find(fk))
+                .map(|at| parents[at].clone());
+            *slot(child) = parent;
+        }
+        Ok::<_, sqlx::Error>((queries, parents.len() as u64))
     };
-    // Both feed only the locality counters.
-    let _ = (relation, parent_count);
+    measured_load::<DB>(C::__meta().table, relation, grouping, loaded_into, work).await
+}
+
+/// Runs `SELECT <R's columns> FROM <R's table> WHERE <column> IN (...)`
+/// over `ids` (sorted, distinct) in chunks under the bind limit, each list
+/// padded to a power of two so a few statements cover every size, and
+/// hands each row to `each` as it arrives; returns the queries run.
+async fn select_in<DB, R, T>(
+    op: Op,
+    conn: &mut Conn<'_, DB>,
+    column: u16,
+    ids: &[T],
+    key: fn(&T) -> i64,
+    mut each: impl FnMut(DB::Row) -> Result<(), sqlx::Error>,
+) -> Result<u64, sqlx::Error>
+where
+    DB: SqlDialect,
+    R: Model<DB>,
+{
+    let meta = R::__meta();
+    let mut queries = 0_u64;
+    for chunk in ids.chunks(MAX_IN_LIST.min(DB::MAX_BIND_PARAMS)) {
+        let arity = padded_arity(chunk.len());
+        let shape = Shape {
+            backend: DB::BACKEND,
+            statement: Statement::Select,
+            filters: smallvec![FilterShape {
+                column,
+                op: FilterOp::In,
+                arity: u32::try_from(arity).unwrap_or(u32::MAX),
+            }],
+            order: smallvec![],
+            limit: false,
+            offset: false,
+            include_deleted: false,
+        };
+        // Powers of two up to MAX_IN_LIST: a few shapes, always kept unless
+        // builder shapes filled the model's cache first.
+        let shaped = meta.sql.shape(&shape, || sql::shaped::<DB>(meta, &shape));
+        let (text, id) = match &shaped {
+            ShapedSql::Kept(sql, lookup) => {
+                op.sql(*lookup);
+                (sql.text(), sql.id())
+            }
+            ShapedSql::ForThisCall(text) => {
+                op.sql(SqlLookup::Miss);
+                (text.as_str(), StmtId::of(text))
+            }
+        };
+        let mut query = sqlx::query(text);
+        for value in chunk {
+            query = DB::bind_value(query, BindValue::Int(key(value)));
+        }
+        let last = chunk.last().map_or(0, key);
+        for _ in chunk.len()..arity {
+            query = DB::bind_value(query, BindValue::Int(last));
+        }
+        queries += 1;
+        conn.for_each_row(op, id, query, &mut each).await?;
+    }
     Ok(queries)
 }
 

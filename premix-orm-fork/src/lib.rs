@@ -63,6 +63,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod compat;
 mod dialect;
 mod eager;
 mod executor;
@@ -79,6 +80,7 @@ mod sql;
 mod static_query;
 mod value;
 
+pub use compat::ModelCompat;
 pub use dialect::{Backend, DbQuery, SqlDialect};
 pub use eager::{DEFAULT_VEC_GROUPING_MAX_PARENTS, EagerOptions, Grouping};
 pub use executor::{Executor, IntoExecutor};
@@ -98,15 +100,25 @@ pub use value::BindValue;
 /// Everything a model file needs: `use premix_orm_fork::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Executor, IntoExecutor, Model, ModelHooks, ModelValidation, Premix, QueryBuilder, Relation,
-        UpdateResult, ValidationError,
+        Executor, IntoExecutor, Model, ModelCompat, ModelHooks, ModelValidation, Premix,
+        QueryBuilder, Relation, UpdateResult, ValidationError, premix_query,
     };
 }
 
 /// What derived code calls. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::eager::{ParentIndex, load_has_many};
+    pub use crate::eager::{ParentIndex, load_belongs_to, load_has_many};
+
+    /// The backend a model's `User::create_table_sql()` means when it names
+    /// none: the only one compiled in, or SQLite when both are.
+    pub trait DefaultBackend<DB> {}
+
+    #[cfg(feature = "sqlite")]
+    impl DefaultBackend<sqlx::Sqlite> for () {}
+
+    #[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+    impl DefaultBackend<sqlx::Postgres> for () {}
     pub use crate::executor::Conn;
     pub use crate::static_query::{NOT_BUILT, PremixQuery, QueryOp, QuerySpec, StaticQuery};
 }

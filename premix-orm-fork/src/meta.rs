@@ -78,6 +78,8 @@ pub struct ModelMeta {
     pub belongs_to: &'static [BelongsToMeta],
     /// Relation names `include` accepts.
     pub relations: &'static [&'static str],
+    /// `#[premix(sensitive)]` columns: their values are never shown.
+    pub sensitive: &'static [&'static str],
     /// SQL built for this model.
     pub sql: SqlCache,
 }

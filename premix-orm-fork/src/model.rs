@@ -186,6 +186,17 @@ pub trait Model<DB: SqlDialect>:
         Self::__meta().soft_delete.is_some()
     }
 
+    /// The `#[premix(sensitive)]` columns, whose values the fork never
+    /// shows (a builder's `Debug` prints `***` for them).
+    fn sensitive_fields() -> &'static [&'static str] {
+        Self::__meta().sensitive
+    }
+
+    /// The relations `include` accepts.
+    fn relation_names() -> &'static [&'static str] {
+        Self::__meta().relations
+    }
+
     /// Inserts the model when its `id` is 0 (and stores the new id), updates
     /// it otherwise (inserting it with that id when no row has it). Runs
     /// validation and the hooks.
@@ -200,7 +211,7 @@ pub trait Model<DB: SqlDialect>:
     where
         E: IntoExecutor<'a, DB = DB>,
     {
-        ops::save(self, executor.into_executor())
+        ops::save(self, executor.into_executor(), ops::Hooks::Run)
     }
 
     /// Updates every column but `id` (never rewritten). With a `version`

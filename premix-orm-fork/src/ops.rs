@@ -63,19 +63,44 @@ async fn find_by_id_as<DB: SqlDialect, T: Model<DB>>(
     }
 }
 
-pub(crate) async fn save<DB: SqlDialect, T: Model<DB>>(
-    model: &mut T,
-    mut executor: Executor<'_, DB>,
-) -> Result<(), sqlx::Error> {
-    if let Err(errors) = model.validate() {
+/// Whether `save` runs the model's hooks (`save_fast` does not).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hooks {
+    Run,
+    Skip,
+}
+
+fn validated<DB: SqlDialect, T: Model<DB>>(model: &T) -> Result<(), sqlx::Error> {
+    model.validate().map_err(|errors| {
         let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        return Err(sqlx::Error::InvalidArgument(format!(
+        sqlx::Error::InvalidArgument(format!(
             "{} did not validate: {}",
             T::__meta().table,
             listed.join("; ")
-        )));
+        ))
+    })
+}
+
+/// Inserts, never updates (premix's `save_ultra`): with the id when it is
+/// not 0, storing the new one when it is.
+pub(crate) async fn insert_only<DB: SqlDialect, T: Model<DB>>(
+    model: &mut T,
+    executor: Executor<'_, DB>,
+) -> Result<(), sqlx::Error> {
+    validated(model)?;
+    let with_id = model.__id() != 0;
+    insert(op::<DB, T>(&observe::INSERT), model, executor, with_id).await
+}
+
+pub(crate) async fn save<DB: SqlDialect, T: Model<DB>>(
+    model: &mut T,
+    mut executor: Executor<'_, DB>,
+    hooks: Hooks,
+) -> Result<(), sqlx::Error> {
+    validated(model)?;
+    if hooks == Hooks::Run {
+        model.before_save().await?;
     }
-    model.before_save().await?;
     let inserting = op::<DB, T>(&observe::INSERT);
     if model.__id() == 0 {
         insert(inserting, model, executor, false).await?;
@@ -92,7 +117,10 @@ pub(crate) async fn save<DB: SqlDialect, T: Model<DB>>(
             }
         }
     }
-    model.after_save().await
+    if hooks == Hooks::Run {
+        model.after_save().await?;
+    }
+    Ok(())
 }
 
 #[cfg_attr(

@@ -10,8 +10,8 @@
 use std::borrow::Cow;
 use std::marker::PhantomData;
 
-use futures_core::Stream;
 use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use smallvec::SmallVec;
 
 use crate::dialect::{DbQuery, SqlDialect};
@@ -76,6 +76,10 @@ pub struct QueryBuilder<'a, T, DB: sqlx::Database> {
     filters: SmallVec<[Filter; 4]>,
     raw_filters: Vec<String>,
     allow_raw: bool,
+    /// `unsafe_fast()`: update and delete without a filter are allowed.
+    unfiltered_writes: bool,
+    /// `ultra_fast()`: `all()` skips the includes.
+    skip_includes: bool,
     order: SmallVec<[(u16, Order); 2]>,
     limit: Option<i64>,
     offset: Option<i64>,
@@ -87,10 +91,26 @@ pub struct QueryBuilder<'a, T, DB: sqlx::Database> {
     _model: PhantomData<fn() -> T>,
 }
 
-impl<T, DB: sqlx::Database> std::fmt::Debug for QueryBuilder<'_, T, DB> {
+/// Shows the filters with their values, except for `#[premix(sensitive)]`
+/// columns, shown as `***`.
+impl<T: Model<DB>, DB: SqlDialect> std::fmt::Debug for QueryBuilder<'_, T, DB> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let meta = T::__meta();
+        let filters: Vec<String> = self
+            .filters
+            .iter()
+            .map(|filter| {
+                let column = meta.columns[usize::from(filter.column)].name;
+                if meta.sensitive.contains(&column) {
+                    format!("{column} {:?} ***", filter.op)
+                } else {
+                    format!("{column} {:?} {:?}", filter.op, filter.values.as_slice())
+                }
+            })
+            .collect();
         f.debug_struct("QueryBuilder")
-            .field("filters", &self.filters)
+            .field("table", &meta.table)
+            .field("filters", &filters)
             .field("raw_filters", &self.raw_filters)
             .field("order", &self.order)
             .field("limit", &self.limit)
@@ -110,6 +130,8 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
             filters: SmallVec::new(),
             raw_filters: Vec::new(),
             allow_raw: false,
+            unfiltered_writes: false,
+            skip_includes: false,
             order: SmallVec::new(),
             limit: None,
             offset: None,
@@ -236,7 +258,31 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         self.filter(condition)
     }
 
-    /// Opts in to raw SQL conditions for this query.
+    /// premix's `fast()`: premix skips its logging and metrics there. The
+    /// fork has no logging, and its instrumentation (when compiled in) is
+    /// what you measure with, so this changes nothing.
+    pub const fn fast(self) -> Self {
+        self
+    }
+
+    /// premix's `unsafe_fast()`: [`allow_unsafe`](Self::allow_unsafe), and
+    /// `update`/`delete` without any filter are allowed (they touch every
+    /// row).
+    pub const fn unsafe_fast(mut self) -> Self {
+        self.allow_raw = true;
+        self.unfiltered_writes = true;
+        self
+    }
+
+    /// premix's `ultra_fast()`: [`unsafe_fast`](Self::unsafe_fast), and
+    /// `all()` loads no included relation (their fields stay `None`).
+    pub const fn ultra_fast(mut self) -> Self {
+        self.skip_includes = true;
+        self.unsafe_fast()
+    }
+
+    /// Opts in to raw SQL conditions for this query, and to `update`/`delete`
+    /// without any filter (every row).
     ///
     /// What it still protects: a raw condition stays one condition of this
     /// statement. One that carries a statement separator (`;`), a comment
@@ -247,7 +293,21 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
     /// Use the `filter_*` methods for values.
     pub const fn allow_unsafe(mut self) -> Self {
         self.allow_raw = true;
+        self.unfiltered_writes = true;
         self
+    }
+
+    /// Refuses an `update`/`delete` that would touch every row, unless the
+    /// builder opted in.
+    fn check_filtered(&self, what: &str) -> Result<(), sqlx::Error> {
+        if self.filters.is_empty() && self.raw_filters.is_empty() && !self.unfiltered_writes {
+            return Err(sqlx::Error::InvalidArgument(format!(
+                "{what} without a filter on `{}` would change every row: add a filter, or call \
+                 .allow_unsafe() to mean it",
+                Self::meta().table
+            )));
+        }
+        Ok(())
     }
 
     /// Sorts the rows by `column` (a column of the model, checked like a
@@ -504,7 +564,10 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
     /// # Errors
     /// The builder's first problem, or what the database reports.
     pub async fn all(mut self) -> Result<Vec<T>, sqlx::Error> {
-        let includes = std::mem::take(&mut self.includes);
+        let mut includes = std::mem::take(&mut self.includes);
+        if self.skip_includes {
+            includes.clear();
+        }
         let eager_options = self.eager;
         let op = observe::op::<DB>(&observe::SELECT, T::__meta().table);
         let (mut rows, mut conn) = select(op, self, &includes).await?;
@@ -515,10 +578,17 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         Ok(rows)
     }
 
-    /// Streams the selected rows as they arrive. Relations cannot be
-    /// included in a stream; raw filters are not supported here either.
-    pub fn stream(mut self) -> impl Stream<Item = Result<T, sqlx::Error>> + Send + 'a {
-        let refused = self
+    /// Streams the selected rows as they arrive, as premix's `stream()`
+    /// does: the builder's problems come back at once, as the outer error.
+    /// Relations cannot be included in a stream (`include()` is refused
+    /// here), nor raw filters.
+    ///
+    /// # Errors
+    /// The builder's first problem, an `include()`, or raw filters; each
+    /// counted as a refused `select`.
+    pub fn stream(mut self) -> Result<BoxStream<'a, Result<T, sqlx::Error>>, sqlx::Error> {
+        let op = observe::op::<DB>(&observe::SELECT, Self::meta().table);
+        let checked = self
             .take_problem()
             .and_then(|()| {
                 if self.includes.is_empty() {
@@ -538,25 +608,24 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
                     crate::SqlCache::MAX_SHAPES
                 ))),
             });
-        let rows = match refused {
-            Err(problem) => futures_util::stream::once(async move { Err(problem) }).boxed(),
-            Ok((sql, lookup)) => {
-                observe::op::<DB>(&observe::SELECT, Self::meta().table).sql(lookup);
-                let query = self.bind_filters(sqlx::query(sql.text()).persistent(self.prepared), 0);
-                match self.executor {
-                    Executor::Pool(pool) => DB::fetch_from_pool(pool, query),
-                    Executor::Conn(conn) => DB::fetch(conn, query),
-                }
-            }
+        let (sql, lookup) = match checked {
+            Ok(checked) => checked,
+            Err(problem) => return refused(op, problem).map(|never| match never {}),
+        };
+        op.sql(lookup);
+        let query = self.bind_filters(sqlx::query(sql.text()).persistent(self.prepared), 0);
+        let rows = match self.executor {
+            Executor::Pool(pool) => DB::fetch_from_pool(pool, query),
+            Executor::Conn(conn) => DB::fetch(conn, query),
         };
         let decoded = rows.map(|row| row.and_then(|row| T::__decode(&row)));
         #[cfg(feature = "instrument")]
         let decoded = premix_instrument::InstrumentedStream::new(
-            observe::op::<DB>(&observe::SELECT, Self::meta().table).handle,
+            op.handle,
             decoded,
             |item: &Result<T, sqlx::Error>| item.as_ref().err().map(observe::error_kind),
         );
-        decoded
+        Ok(decoded.boxed())
     }
 
     fn update_values(
@@ -604,7 +673,8 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
     }
 
     /// Sets columns on every matching row, e.g. `json!({"status": "active"})`;
-    /// returns the number of rows changed.
+    /// returns the number of rows changed. Without any filter it is refused
+    /// unless [`allow_unsafe`](Self::allow_unsafe) says you mean every row.
     ///
     /// # Errors
     /// The builder's first problem, a value that is not a JSON object of
@@ -614,14 +684,32 @@ impl<'a, T: Model<DB>, DB: SqlDialect> QueryBuilder<'a, T, DB> {
         update_matching(op, self, values).await
     }
 
+    /// premix's name for [`update`](Self::update).
+    ///
+    /// # Errors
+    /// As `update`.
+    pub async fn update_all(self, values: serde_json::Value) -> Result<u64, sqlx::Error> {
+        self.update(values).await
+    }
+
     /// Deletes every matching row (soft-deletes when the model has
-    /// `deleted_at`); returns the number of rows.
+    /// `deleted_at`); returns the number of rows. Without any filter it is
+    /// refused unless [`allow_unsafe`](Self::allow_unsafe) says you mean
+    /// every row.
     ///
     /// # Errors
     /// The builder's first problem, or what the database reports.
     pub async fn delete(self) -> Result<u64, sqlx::Error> {
         let op = observe::op::<DB>(&observe::DELETE, T::__meta().table);
         delete_matching(op, self).await
+    }
+
+    /// premix's name for [`delete`](Self::delete).
+    ///
+    /// # Errors
+    /// As `delete`.
+    pub async fn delete_all(self) -> Result<u64, sqlx::Error> {
+        self.delete().await
     }
 }
 
@@ -682,6 +770,7 @@ async fn update_matching<T: Model<DB>, DB: SqlDialect>(
     builder.take_problem()?;
     let (set, bound) = QueryBuilder::<T, DB>::update_values(&values)?;
     let sql = builder.sql(Statement::Update { set })?;
+    builder.check_filtered("update()")?;
     op.sql(sql.lookup());
     let mut query = sqlx::query(sql.as_str()).persistent(builder.prepared);
     let set = bound.len();
@@ -703,10 +792,23 @@ async fn delete_matching<T: Model<DB>, DB: SqlDialect>(
 ) -> Result<u64, sqlx::Error> {
     builder.take_problem()?;
     let sql = builder.sql(builder.delete_statement())?;
+    builder.check_filtered("delete()")?;
     op.sql(sql.lookup());
     let query = builder.bind_filters(sqlx::query(sql.as_str()).persistent(builder.prepared), 0);
     let mut conn = builder.executor.acquire(op).await?;
     Ok(DB::rows_affected(&conn.execute(op, sql.id(), query).await?))
+}
+
+/// A call refused before it ran (a builder's problem found by a method
+/// that is not itself instrumented): counted as one call of `op` that
+/// failed.
+#[cfg_attr(
+    feature = "instrument",
+    premix_instrument::instrument(target = op.handle, outcome = observe::outcome)
+)]
+fn refused(op: Op, problem: sqlx::Error) -> Result<std::convert::Infallible, sqlx::Error> {
+    let _ = op;
+    Err(problem)
 }
 
 /// SQL text for one run.

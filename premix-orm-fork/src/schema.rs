@@ -130,6 +130,7 @@ mod tests {
             column: "user_id",
         }],
         relations: &[],
+        sensitive: &[],
         sql: SqlCache::new(),
     };
 

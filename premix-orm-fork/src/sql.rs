@@ -393,6 +393,7 @@ mod tests {
         version: Some(3),
         belongs_to: &[],
         relations: &[],
+        sensitive: &[],
         sql: SqlCache::new(),
     };
 

@@ -241,7 +241,7 @@ impl<T> PremixQuery<T> {
             .await?
         {
             Ran::Rows(mut rows) => rows.pop().ok_or(sqlx::Error::RowNotFound),
-            Ran::Changed(_) => Err(sqlx::Error::RowNotFound),
+            Ran::Done(_) => Err(sqlx::Error::RowNotFound),
         }
     }
 
@@ -260,7 +260,7 @@ impl<T> PremixQuery<T> {
             .await?
         {
             Ran::Rows(mut rows) => Ok(rows.pop()),
-            Ran::Changed(_) => Ok(None),
+            Ran::Done(_) => Ok(None),
         }
     }
 
@@ -279,15 +279,20 @@ impl<T> PremixQuery<T> {
             .await?
         {
             Ran::Rows(rows) => Ok(rows),
-            Ran::Changed(_) => Ok(Vec::new()),
+            Ran::Done(_) => Ok(Vec::new()),
         }
     }
 
-    /// Runs the statement; returns the rows it changed.
+    /// Runs the statement; returns the driver's result, as sqlx's
+    /// `execute` does (`.rows_affected()`). A SELECT run this way answers an
+    /// empty result.
     ///
     /// # Errors
     /// An unknown column; database errors.
-    pub async fn execute<'a, E>(self, executor: E) -> Result<u64, sqlx::Error>
+    pub async fn execute<'a, E>(
+        self,
+        executor: E,
+    ) -> Result<<E::DB as sqlx::Database>::QueryResult, sqlx::Error>
     where
         E: IntoExecutor<'a>,
         E::DB: SqlDialect,
@@ -297,8 +302,8 @@ impl<T> PremixQuery<T> {
             .run::<E::DB>(executor.into_executor(), Want::Changed)
             .await?
         {
-            Ran::Changed(changed) => Ok(changed),
-            Ran::Rows(rows) => Ok(rows.len() as u64),
+            Ran::Done(result) => Ok(result),
+            Ran::Rows(_) => Ok(Default::default()),
         }
     }
 
@@ -307,7 +312,7 @@ impl<T> PremixQuery<T> {
         self,
         executor: crate::Executor<'a, DB>,
         want: Want,
-    ) -> impl Future<Output = Result<Ran<T>, sqlx::Error>> + Send + 'a
+    ) -> impl Future<Output = Result<Ran<T, DB::QueryResult>, sqlx::Error>> + Send + 'a
     where
         T: Model<DB>,
     {
@@ -326,9 +331,9 @@ enum Want {
 }
 
 /// What [`run`] returns.
-enum Ran<T> {
+enum Ran<T, R> {
     Rows(Vec<T>),
-    Changed(u64),
+    Done(R),
 }
 
 /// Runs a `premix_query!`, counted as a call of its statement's operation
@@ -343,7 +348,7 @@ async fn run<DB: SqlDialect, T: Model<DB>>(
     query: PremixQuery<T>,
     executor: crate::Executor<'_, DB>,
     want: Want,
-) -> Result<Ran<T>, sqlx::Error> {
+) -> Result<Ran<T, DB::QueryResult>, sqlx::Error> {
     let (sql, lookup) = query.statement.sql::<DB>(T::__meta())?;
     op.sql(lookup);
     let bound = query.bind::<DB>(sql);
@@ -366,8 +371,6 @@ async fn run<DB: SqlDialect, T: Model<DB>>(
             .await?;
             Ok(Ran::Rows(rows))
         }
-        Want::Changed => Ok(Ran::Changed(DB::rows_affected(
-            &conn.execute(op, sql.id(), bound).await?,
-        ))),
+        Want::Changed => Ok(Ran::Done(conn.execute(op, sql.id(), bound).await?)),
     }
 }

@@ -41,6 +41,7 @@ async fn every_operation_is_counted() {
         use futures_util::TryStreamExt;
         let streamed: Vec<User> = User::find_in_pool(&pool)
             .stream()
+            .unwrap()
             .try_collect()
             .await
             .unwrap();
@@ -84,4 +85,60 @@ async fn every_operation_is_counted() {
         "{stats:?}"
     );
     print!("{}", premix_instrument::report::render(&stats));
+}
+
+/// An author, for a field-level `belongs_to`.
+#[derive(premix_orm_fork::Model, Debug, Clone, PartialEq)]
+struct Author {
+    id: i32,
+    name: String,
+}
+
+/// Books whose author `include("author")` loads.
+#[derive(premix_orm_fork::Model, Debug, Clone)]
+struct Book {
+    id: i32,
+    author_id: i32,
+    #[belongs_to(Author)]
+    #[premix(ignore)]
+    author: Option<Author>,
+}
+
+#[tokio::test]
+async fn a_parent_include_is_an_eager_load() {
+    use premix_instrument::locality::Strategy;
+    let pool = Premix::smart_sqlite_pool("sqlite::memory:").await.unwrap();
+    Premix::sync::<sqlx::Sqlite, Author>(&pool)
+        .await
+        .unwrap();
+    Premix::sync::<sqlx::Sqlite, Book>(&pool)
+        .await
+        .unwrap();
+    let mut ada = Author {
+        id: 0,
+        name: "Ada".into(),
+    };
+    ada.save(&pool).await.unwrap();
+    for _ in 0..3 {
+        let mut book = Book {
+            id: 0,
+            author_id: ada.id,
+            author: None,
+        };
+        book.save(&pool).await.unwrap();
+    }
+    let before = Snapshot::take();
+    let books = Book::find_in_pool(&pool)
+        .include(Book::author)
+        .all()
+        .await
+        .unwrap();
+    assert!(books.iter().all(|b| b.author.as_ref() == Some(&ada)));
+    let stats = Snapshot::take().since(&before);
+    stats.expect("select", "books").assert_calls(1);
+    stats.expect("eager_load", "books").assert_calls(1);
+    let load = stats
+        .eager_loads("books", "author", Strategy::Vec)
+        .expect("the parent load is recorded by relation and strategy");
+    assert_eq!((load.loads(), load.children), (1, 1), "{load:?}");
 }

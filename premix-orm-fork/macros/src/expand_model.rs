@@ -40,11 +40,21 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
         let column = b.column.to_string();
         quote!(#krate::BelongsToMeta { parent_table: #parent_table, column: #column })
     });
-    let relation_names = def.has_many.iter().map(|h| h.field.to_string());
+    let relation_names = def
+        .has_many
+        .iter()
+        .map(|h| h.field.to_string())
+        .chain(def.belongs_to_fields.iter().map(|b| b.field.to_string()));
+    let sensitive = def
+        .columns
+        .iter()
+        .filter(|c| c.sensitive)
+        .map(|c| c.ident.to_string());
 
     // Bounds: every column type must decode from and encode to DB.
     let column_types: Vec<_> = def.columns.iter().map(|c| &c.ty).collect();
     let children: Vec<_> = def.has_many.iter().map(|h| &h.child).collect();
+    let parents: Vec<_> = def.belongs_to_fields.iter().map(|b| &b.parent).collect();
 
     let decode_fields = def.columns.iter().enumerate().map(|(i, c)| {
         let field = &c.ident;
@@ -114,19 +124,53 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
         }
     });
 
+    let parent_arms = def.belongs_to_fields.iter().map(|b| {
+        let field = &b.field;
+        let name = b.field.to_string();
+        let parent = &b.parent;
+        let column = b.column.to_string();
+        quote! {
+            #name => {
+                #krate::__private::load_belongs_to::<DB, Self, #parent>(
+                    parents, conn, #name, #column, |child: &mut Self| &mut child.#field, options,
+                )
+                .await
+                .map(::core::option::Option::Some)
+            }
+        }
+    });
+    let lowercase_last = |path: &syn::Path| {
+        path.segments
+            .last()
+            .map(|s| s.ident.to_string().to_lowercase())
+            .unwrap_or_default()
+    };
+    let parent_methods: Vec<String> = def.lazy_parents.iter().map(lowercase_last).collect();
+
     let hooks = (!def.custom_hooks).then(|| quote!(impl #krate::ModelHooks for #ident {}));
     let validation =
         (!def.custom_validation).then(|| quote!(impl #krate::ModelValidation for #ident {}));
 
-    let relation_consts = def.has_many.iter().map(|h| {
-        let field = &h.field;
-        let name = h.field.to_string();
-        quote! {
-            /// Typed handle for `include(...)`.
-            #[allow(non_upper_case_globals)]
-            #vis const #field: #krate::Relation<#ident> = #krate::Relation::new(#name);
-        }
-    });
+    let relation_consts = def
+        .has_many
+        .iter()
+        .map(|h| &h.field)
+        .chain(def.belongs_to_fields.iter().map(|b| &b.field))
+        .map(|field| {
+            let name = field.to_string();
+            // A lazy parent accessor of the same name takes the name, as in
+            // premix: the handle is then `<field>_rel`.
+            let handle = if parent_methods.contains(&name) {
+                format_ident!("{}_rel", field)
+            } else {
+                field.clone()
+            };
+            quote! {
+                /// Typed handle for `include(...)`.
+                #[allow(non_upper_case_globals)]
+                #vis const #handle: #krate::Relation<#ident> = #krate::Relation::new(#name);
+            }
+        });
     let lazy_has_many = def.has_many.iter().map(|h| {
         let method = format_ident!("load_{}", h.field);
         let child = &h.child;
@@ -147,15 +191,30 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
             }
         }
     });
-    let lazy_belongs_to = def.belongs_to.iter().map(|b| {
-        let parent = &b.parent;
-        let column = &b.column;
-        let method = format_ident!(
-            "load_{}",
-            b.parent.segments.last().map(|s| s.ident.to_string().to_lowercase()).unwrap_or_default()
-        );
+    let lazy_children = def.lazy_children.iter().map(|child| {
+        let method = format_ident!("{}s_lazy", lowercase_last(child));
         quote! {
-            /// Loads the parent row now.
+            /// The children of this row, loaded now in one query.
+            ///
+            /// # Errors
+            /// What the database reports.
+            #vis async fn #method<'a, E, DB>(&self, executor: E) -> ::core::result::Result<::std::vec::Vec<#child>, #sqlx::Error>
+            where
+                E: #krate::IntoExecutor<'a, DB = DB>,
+                DB: #krate::SqlDialect,
+                #child: #krate::Model<DB>,
+                Self: #krate::Model<DB>,
+            {
+                let id = <Self as #krate::Model<DB>>::__id(self);
+                <#child as #krate::Model<DB>>::find(executor).filter_eq(#parent_fk, id).all().await
+            }
+        }
+    });
+    let lazy_belongs_to = def.lazy_parents.iter().map(|parent| {
+        let column = format_ident!("{}_id", lowercase_last(parent));
+        let method = format_ident!("{}", lowercase_last(parent));
+        quote! {
+            /// The parent row, loaded now.
             ///
             /// # Errors
             /// What the database reports.
@@ -169,6 +228,57 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
             }
         }
     });
+    let columns_module = format_ident!("columns_{}", ident.to_string().to_lowercase());
+    let column_consts = def.columns.iter().map(|c| {
+        let konst = format_ident!("{}", c.ident.to_string().to_uppercase());
+        let name = c.ident.to_string();
+        let doc = format!("The `{name}` column.");
+        quote!(#[doc = #doc] pub const #konst: &str = #name;)
+    });
+    let default_backend = |name: &str, ret: TokenStream, doc: &str| {
+        let method = format_ident!("{}", name);
+        quote! {
+            #[doc = #doc]
+            #[doc = ""]
+            #[doc = "On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another."]
+            #vis fn #method<DB>() -> #ret
+            where
+                (): #krate::__private::DefaultBackend<DB>,
+                DB: #krate::SqlDialect,
+                Self: #krate::Model<DB>,
+            {
+                <Self as #krate::Model<DB>>::#method()
+            }
+        }
+    };
+    let default_backend_fns = [
+        default_backend(
+            "create_table_sql",
+            quote!(::std::string::String),
+            "`CREATE TABLE IF NOT EXISTS` for this model.",
+        ),
+        default_backend("table_name", quote!(&'static str), "The table's name."),
+        default_backend(
+            "list_columns",
+            quote!(::std::vec::Vec<::std::string::String>),
+            "The persisted columns, in field order.",
+        ),
+        default_backend(
+            "has_soft_delete",
+            quote!(bool),
+            "Whether `delete` sets `deleted_at`.",
+        ),
+        default_backend(
+            "sensitive_fields",
+            quote!(&'static [&'static str]),
+            "The `#[premix(sensitive)]` columns.",
+        ),
+        default_backend(
+            "relation_names",
+            quote!(&'static [&'static str]),
+            "The relations `include` accepts.",
+        ),
+    ];
 
     quote! {
         const _: () = {
@@ -180,6 +290,7 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
                 version: #version,
                 belongs_to: &[#(#belongs_meta),*],
                 relations: &[#(#relation_names),*],
+                sensitive: &[#(#sensitive),*],
                 sql: #krate::SqlCache::new(),
             };
 
@@ -191,6 +302,7 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
                 #(for<'r> #column_types: #sqlx::Decode<'r, DB> + #sqlx::Type<DB>,)*
                 #(for<'q> #column_types: #sqlx::Encode<'q, DB>,)*
                 #(#children: #krate::Model<DB>,)*
+                #(#parents: #krate::Model<DB> + ::core::clone::Clone,)*
             {
                 fn __meta() -> &'static #krate::ModelMeta {
                     &__PREMIX_META
@@ -256,6 +368,7 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
                     async move {
                         match relation {
                             #(#relation_arms)*
+                            #(#parent_arms)*
                             _ => ::core::result::Result::Ok(::core::option::Option::None),
                         }
                     }
@@ -282,8 +395,16 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
             impl #ident {
                 #(#relation_consts)*
                 #(#lazy_has_many)*
+                #(#lazy_children)*
                 #(#lazy_belongs_to)*
+                #(#default_backend_fns)*
             }
         };
+
+        /// The model's column names, for filters (`filter_eq(columns_user::NAME, ...)`).
+        #[allow(dead_code, non_snake_case)]
+        #vis mod #columns_module {
+            #(#column_consts)*
+        }
     }
 }

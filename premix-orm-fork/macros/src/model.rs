@@ -13,6 +13,8 @@ pub(crate) struct Column {
     /// `ColumnType` variant name, or `Custom("...")`.
     pub(crate) sql: ColumnSql,
     pub(crate) integer: bool,
+    /// `#[premix(sensitive)]`: its values are never shown.
+    pub(crate) sensitive: bool,
 }
 
 pub(crate) enum ColumnSql {
@@ -27,9 +29,16 @@ pub(crate) struct HasMany {
     pub(crate) child: syn::Path,
 }
 
-/// A `#[belongs_to(Parent)]`.
-pub(crate) struct BelongsTo {
+/// A field-level `#[belongs_to(Parent)] parent: Option<Parent>`: loaded by
+/// `include("parent")`.
+pub(crate) struct BelongsToField {
+    pub(crate) field: Ident,
     pub(crate) parent: syn::Path,
+    pub(crate) column: Ident,
+}
+
+/// A `#[belongs_to(Parent)]`, on the struct or on a field: the foreign key.
+pub(crate) struct BelongsTo {
     pub(crate) column: Ident,
     pub(crate) parent_table: String,
 }
@@ -46,6 +55,11 @@ pub(crate) struct ModelDef {
     pub(crate) soft_delete: Option<usize>,
     pub(crate) version: Option<usize>,
     pub(crate) has_many: Vec<HasMany>,
+    /// Struct-level `#[has_many(Child)]`: a lazy accessor only.
+    pub(crate) lazy_children: Vec<syn::Path>,
+    /// Struct-level `#[belongs_to(Parent)]`: a lazy accessor.
+    pub(crate) lazy_parents: Vec<syn::Path>,
+    pub(crate) belongs_to_fields: Vec<BelongsToField>,
     pub(crate) belongs_to: Vec<BelongsTo>,
     pub(crate) custom_hooks: bool,
     pub(crate) custom_validation: bool,
@@ -114,10 +128,16 @@ pub(crate) fn parse(input: &DeriveInput) -> Result<ModelDef, syn::Error> {
     let mut custom_hooks = false;
     let mut custom_validation = false;
     let mut belongs_to_parents = Vec::new();
+    let mut lazy_children = Vec::new();
     for attr in &input.attrs {
         if attr.path().is_ident("belongs_to") {
             match attr.parse_args::<syn::Path>() {
                 Ok(parent) => belongs_to_parents.push(parent),
+                Err(e) => errors.push(e),
+            }
+        } else if attr.path().is_ident("has_many") {
+            match attr.parse_args::<syn::Path>() {
+                Ok(child) => lazy_children.push(child),
                 Err(e) => errors.push(e),
             }
         } else if attr.path().is_ident("premix") {
@@ -141,31 +161,57 @@ pub(crate) fn parse(input: &DeriveInput) -> Result<ModelDef, syn::Error> {
         }
     }
 
+    let lazy_parents = belongs_to_parents.clone();
     let mut columns = Vec::new();
     let mut ignored = Vec::new();
     let mut has_many = Vec::new();
+    let mut parent_fields = Vec::new();
     for field in fields.into_iter().flatten() {
         let Some(ident) = field.ident.clone() else {
             continue;
         };
         let mut ignore = false;
+        let mut sensitive = false;
         let mut sql_type = None;
         let mut relation = None;
+        let mut parent = None;
         for attr in &field.attrs {
             if attr.path().is_ident("has_many") {
                 match attr.parse_args::<syn::Path>() {
                     Ok(child) => relation = Some(child),
                     Err(e) => errors.push(e),
                 }
+            } else if attr.path().is_ident("belongs_to") {
+                match attr.parse_args::<syn::Path>() {
+                    Ok(path) => parent = Some((path, attr.span())),
+                    Err(e) => errors.push(e),
+                }
             } else if attr.path().is_ident("premix") {
                 let result = attr.parse_nested_meta(|meta| {
                     if meta.path.is_ident("ignore") {
                         ignore = true;
+                    } else if meta.path.is_ident("sensitive") {
+                        sensitive = true;
                     } else if meta.path.is_ident("sql_type") {
                         sql_type = Some(meta.value()?.parse::<LitStr>()?);
+                    } else if meta.path.is_ident("index") || meta.path.is_ident("unique") {
+                        // premix's schema metadata (`index`, `index(name =
+                        // "...")`, `unique`): accepted, not acted on.
+                        if meta.input.peek(syn::token::Paren) {
+                            meta.parse_nested_meta(|inner| {
+                                let _ = inner.value()?.parse::<LitStr>()?;
+                                Ok(())
+                            })?;
+                        }
+                    } else if meta.path.is_ident("foreign_key") {
+                        meta.parse_nested_meta(|inner| {
+                            let _ = inner.value()?.parse::<LitStr>()?;
+                            Ok(())
+                        })?;
                     } else {
                         return Err(meta.error(
-                            "unknown premix field option; expected `ignore` or `sql_type = \"...\"`",
+                            "unknown premix field option; expected `ignore`, `sensitive`, \
+                             `sql_type = \"...\"`, `index`, `unique` or `foreign_key(...)`",
                         ));
                     }
                     Ok(())
@@ -186,6 +232,24 @@ pub(crate) fn parse(input: &DeriveInput) -> Result<ModelDef, syn::Error> {
                 field: ident.clone(),
                 child,
             });
+            ignored.push(ident);
+            continue;
+        }
+        if let Some((path, span)) = parent {
+            if option_inner(&field.ty).is_none() {
+                errors.at(
+                    field.ty.span(),
+                    "a #[belongs_to] field must have type `Option<Parent>`",
+                );
+            }
+            match foreign_key_for(&path) {
+                Some(column) => parent_fields.push(BelongsToField {
+                    field: ident.clone(),
+                    parent: path,
+                    column,
+                }),
+                None => errors.at(span, "#[belongs_to(...)] names the parent model"),
+            }
             ignored.push(ident);
             continue;
         }
@@ -210,6 +274,7 @@ pub(crate) fn parse(input: &DeriveInput) -> Result<ModelDef, syn::Error> {
             nullable,
             sql,
             integer,
+            sensitive,
         });
     }
 
@@ -244,6 +309,14 @@ pub(crate) fn parse(input: &DeriveInput) -> Result<ModelDef, syn::Error> {
         }
     }
 
+    for field in &parent_fields {
+        let known = belongs_to_parents
+            .iter()
+            .any(|p| foreign_key_for(p).as_ref() == Some(&field.column));
+        if !known {
+            belongs_to_parents.push(field.parent.clone());
+        }
+    }
     let mut belongs_to = Vec::new();
     for parent in belongs_to_parents {
         let Some(column) = foreign_key_for(&parent) else {
@@ -264,7 +337,6 @@ pub(crate) fn parse(input: &DeriveInput) -> Result<ModelDef, syn::Error> {
             .map(|s| default_table(&s.ident))
             .unwrap_or_default();
         belongs_to.push(BelongsTo {
-            parent,
             column,
             parent_table,
         });
@@ -283,6 +355,9 @@ pub(crate) fn parse(input: &DeriveInput) -> Result<ModelDef, syn::Error> {
         soft_delete,
         version,
         has_many,
+        lazy_children,
+        lazy_parents,
+        belongs_to_fields: parent_fields,
         belongs_to,
         custom_hooks,
         custom_validation,

@@ -318,7 +318,7 @@ where
     .unwrap();
     let before = Snapshot::take();
     let read: Result<Vec<i32>, sqlx::Error> = async {
-        let mut rows = Reading::find_in_pool(pool).stream();
+        let mut rows = Reading::find_in_pool(pool).stream()?;
         let mut values = Vec::new();
         while let Some(reading) = rows.try_next().await? {
             values.push(reading.value);

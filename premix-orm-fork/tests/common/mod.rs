@@ -398,6 +398,7 @@ where
     let streamed: Vec<User> = User::find_in_pool(pool)
         .filter_lt("age", 15)
         .stream()
+        .unwrap()
         .try_collect()
         .await
         .unwrap();
@@ -558,7 +559,7 @@ where
 
     let lazy = users[3].load_posts(pool).await.unwrap();
     assert_eq!(lazy.len(), 3);
-    let parent = lazy[0].load_user(pool).await.unwrap().unwrap();
+    let parent = lazy[0].user(pool).await.unwrap().unwrap();
     assert_eq!(parent.id, users[3].id);
 }
 
@@ -622,7 +623,7 @@ where
         .execute(pool)
         .await
         .unwrap();
-    assert_eq!(changed, 1);
+    assert_eq!(DB::rows_affected(&changed), 1);
     let returned = premix_query!(
         User,
         UPDATE,
@@ -652,7 +653,7 @@ where
         .execute(pool)
         .await
         .unwrap();
-    assert_eq!(deleted, 1);
+    assert_eq!(DB::rows_affected(&deleted), 1);
     let none = premix_query!(User, FIND, filter_eq("id", zed.id))
         .fetch_optional(pool)
         .await
