@@ -74,6 +74,12 @@ fn main() -> ExitCode {
     };
     let failures: Vec<String> = measured.iter().flat_map(|m| check(m, strict)).collect();
     print_table(&measured);
+    if let Some(path) = std::env::var_os("PREMIX_ALLOC_GATE_JSON") {
+        if let Err(error) = std::fs::write(&path, json(&measured, strict)) {
+            eprintln!("alloc gate: could not write {}: {error}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
     if failures.is_empty() {
         println!("alloc gate: {} scenarios as pinned", measured.len());
         ExitCode::SUCCESS
@@ -280,6 +286,36 @@ fn check(m: &Measured, strict: bool) -> Vec<String> {
         ));
     }
     failures
+}
+
+/// The windows as JSON for the audit (`PREMIX_ALLOC_GATE_JSON`): the
+/// process-wide figures of this build, and the ops' where instrumented.
+fn json(measured: &[Measured], strict: bool) -> String {
+    let rows: Vec<String> = measured
+        .iter()
+        .map(|m| {
+            #[cfg(feature = "instrument")]
+            let op = format!(
+                r#", "op_blocks": {}, "op_bytes": {}"#,
+                m.op.blocks(),
+                m.op.bytes
+            );
+            #[cfg(not(feature = "instrument"))]
+            let op = String::new();
+            format!(
+                r#"{{"scenario": "{}", "backend": "{}", "process_blocks": {}, "process_bytes": {}{op}}}"#,
+                m.scenario,
+                m.backend,
+                m.process.blocks(),
+                m.process.allocated_bytes
+            )
+        })
+        .collect();
+    format!(
+        "{{\"run\": \"alloc_gate\", \"instrument\": {}, \"strict\": {strict}, \"calls\": {CALLS}, \"rows\": [\n  {}\n]}}\n",
+        cfg!(feature = "instrument"),
+        rows.join(",\n  ")
+    )
 }
 
 /// A window's figures per call, for people.

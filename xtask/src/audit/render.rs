@@ -429,6 +429,75 @@ fn benchmark_results(s: &Value) -> String {
             ]
         }),
     );
+    out.push_str("## Allocations per call, instrument on and off (allocation gate)\n\n");
+    let gate = &s["alloc_gate"];
+    let _ = writeln!(
+        out,
+        "The allocation gate's scenarios (`premix-orm-fork/alloc-gate`), {} calls each after as \
+         many to warm up, on a current-thread runtime with the SQLite worker serialized (strict: \
+         {}). Process: every heap block the process allocated per call; op: what the \
+         instrumented fork charged the scenario's operations per call, the SQLite worker's \
+         share and returning the connection included. Most blocks instrument adds per call: {}, \
+         {} the target of {} or less.\n",
+        c(&gate["calls"]),
+        c(&gate["strict"]),
+        c(&gate["most_added_blocks"]),
+        if gate["added_within_target"] == true { "within" } else { "over" },
+        c(&gate["added_target"])
+    );
+    table(
+        &mut out,
+        &[
+            "scenario",
+            "backend",
+            "op blocks/call (on)",
+            "process blocks/call (on)",
+            "process blocks/call (off)",
+            "added by instrument",
+        ],
+        rows(&gate["rows"]).map(|r| {
+            vec![
+                c(&r["scenario"]),
+                c(&r["backend"]),
+                c(&r["op_blocks"]),
+                c(&r["on_blocks"]),
+                c(&r["off_blocks"]),
+                c(&r["added_blocks"]),
+            ]
+        }),
+    );
+    out.push_str("## The example service under load, instrument on and off\n\n");
+    let svc = &s["service_load"];
+    let _ = writeln!(
+        out,
+        "`cargo xtask bench-service`: the example service on {}, {} clients, {} rounds of {} \
+         requests, the two builds alternating; medians, and the median of each round's own \
+         on/off ratio (paired). Target: within {} either way.\n",
+        c(&svc["backend"]),
+        c(&svc["clients"]),
+        c(&svc["rounds"]),
+        c(&svc["requests_per_round"]),
+        c(&svc["target_ratio"])
+    );
+    table(
+        &mut out,
+        &["measure", "on", "off", "on/off (medians)", "on/off (paired)"],
+        [
+            ("throughput req/s", "throughput_rps", "throughput"),
+            ("p99 ms", "p99_ms", "p99"),
+            ("service CPU µs/request", "service_cpu_us_per_request", "service_cpu"),
+        ]
+        .into_iter()
+        .map(|(name, value, ratio)| {
+            vec![
+                name.to_owned(),
+                c(&svc[format!("median_on_{value}")]),
+                c(&svc[format!("median_off_{value}")]),
+                c(&svc[format!("{ratio}_ratio_on_off")]),
+                c(&svc[format!("paired_{ratio}_ratio_on_off")]),
+            ]
+        }),
+    );
     out.push_str("## Eager-loading locality sweep\n\n");
     let loc = &s["locality"];
     let _ = writeln!(

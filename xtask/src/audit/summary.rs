@@ -287,6 +287,66 @@ fn instrument_overhead(doc: &Value) -> Value {
     json!({"rounds": doc["rounds"], "calls_per_round": doc["calls_per_round"], "rows": rows})
 }
 
+/// The allocation gate's windows with and without instrument: process-wide
+/// heap blocks per call of each scenario, and what instrumentation adds.
+fn alloc_gate(on: &Value, off: &Value) -> Value {
+    let calls = num(&on["calls"]).unwrap_or(f64::NAN);
+    let rows: Vec<Value> = on["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            let twin = off["rows"].as_array().into_iter().flatten().find(|o| {
+                o["scenario"] == r["scenario"] && o["backend"] == r["backend"]
+            });
+            let per_call = |v: Option<&Value>| v.and_then(num).map_or(f64::NAN, |x| x / calls);
+            let on_blocks = per_call(Some(&r["process_blocks"]));
+            let off_blocks = per_call(twin.map(|t| &t["process_blocks"]));
+            json!({
+                "scenario": r["scenario"],
+                "backend": r["backend"],
+                "op_blocks": fig(per_call(Some(&r["op_blocks"])), 2),
+                "on_blocks": fig(on_blocks, 2),
+                "off_blocks": fig(off_blocks, 2),
+                "added_blocks": fig(on_blocks - off_blocks, 2),
+            })
+        })
+        .collect();
+    let most_added = rows
+        .iter()
+        .filter_map(|r| num(&r["added_blocks"]))
+        .fold(f64::NAN, f64::max);
+    let target = 0.1;
+    json!({
+        "calls": on["calls"],
+        "strict": on["strict"],
+        "rows": rows,
+        "most_added_blocks": fig(most_added, 2),
+        "added_target": target,
+        "added_within_target": most_added.is_finite() && most_added <= target,
+    })
+}
+
+/// The example service under load with instrument on and off.
+fn service_load(doc: &Value) -> Value {
+    let keep = [
+        "backend", "clients", "rounds", "requests_per_round", "target_ratio",
+        "median_on_throughput_rps", "median_off_throughput_rps", "median_on_p99_ms", "median_off_p99_ms",
+        "median_on_service_cpu_us_per_request", "median_off_service_cpu_us_per_request",
+        "throughput_ratio_on_off", "p99_ratio_on_off", "service_cpu_ratio_on_off",
+        "paired_throughput_ratio_on_off", "paired_p99_ratio_on_off", "paired_service_cpu_ratio_on_off",
+    ];
+    let mut out = serde_json::Map::new();
+    for key in keep {
+        let value = match &doc[key] {
+            Value::Number(n) if n.is_f64() => fig(n.as_f64().unwrap_or(f64::NAN), 3),
+            v => v.clone(),
+        };
+        out.insert(key.to_owned(), value);
+    }
+    Value::Object(out)
+}
+
 fn locality(doc: &Value) -> Value {
     let csv = std::fs::read_to_string(results_dir().join("locality_sweep.csv")).unwrap_or_default();
     let points: Vec<Value> = csv
@@ -510,6 +570,11 @@ pub(crate) fn build() -> Result<Value, String> {
         "instrument_overhead": instrument_overhead(&read_json(&dir.join("runs/instrument_overhead.json"))?),
         "locality": locality(&read_json(&dir.join("runs/locality_sweep.json"))?),
         "alloc": alloc(&read_json(&dir.join("runs/alloc_profile.json"))?),
+        "alloc_gate": alloc_gate(
+            &read_json(&dir.join("runs/alloc_gate_on.json"))?,
+            &read_json(&dir.join("runs/alloc_gate_off.json"))?,
+        ),
+        "service_load": service_load(&read_json(&dir.join("runs/service_load.json"))?),
         "cache": cache(&read_json(&dir.join("runs/quickstart.json"))?),
         "bloat": bloat(&read_json(&dir.join("bloat.json"))?),
         "expand": read_json(&dir.join("expand.json"))?,
