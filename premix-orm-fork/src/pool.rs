@@ -150,6 +150,11 @@ impl Premix {
     /// A SQLite pool with your own options, whose connections cache `cache`
     /// prepared statements (the capacity is set on `connect`).
     ///
+    /// With [`StatementCache::exact`] and the `instrument` feature the fork
+    /// sets `pool`'s `after_connect` and `before_acquire` hooks to follow
+    /// each connection's cache: hooks you set on `pool` are replaced (sqlx
+    /// offers no way to read them back and chain them).
+    ///
     /// # Errors
     /// A database that cannot be opened.
     #[cfg(feature = "sqlite")]
@@ -217,6 +222,11 @@ impl Premix {
 
     /// A PostgreSQL pool with your own options, whose connections cache
     /// `cache` prepared statements (the capacity is set on `connect`).
+    ///
+    /// With [`StatementCache::exact`] and the `instrument` feature the fork
+    /// sets `pool`'s `after_connect` and `before_acquire` hooks to follow
+    /// each connection's cache: hooks you set on `pool` are replaced (sqlx
+    /// offers no way to read them back and chain them).
     ///
     /// # Errors
     /// A server that cannot be reached, or refuses the connection.

@@ -108,12 +108,8 @@ struct Book {
 async fn a_parent_include_is_an_eager_load() {
     use premix_instrument::locality::Strategy;
     let pool = Premix::smart_sqlite_pool("sqlite::memory:").await.unwrap();
-    Premix::sync::<sqlx::Sqlite, Author>(&pool)
-        .await
-        .unwrap();
-    Premix::sync::<sqlx::Sqlite, Book>(&pool)
-        .await
-        .unwrap();
+    Premix::sync::<sqlx::Sqlite, Author>(&pool).await.unwrap();
+    Premix::sync::<sqlx::Sqlite, Book>(&pool).await.unwrap();
     let mut ada = Author {
         id: 0,
         name: "Ada".into(),

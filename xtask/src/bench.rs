@@ -169,13 +169,26 @@ pub(crate) fn run_all(quick: bool, progress: &mut Progress) -> Result<(), String
     progress.step("orm_compare_pg on PostgreSQL over 127.0.0.1 (the fork with instrument on)")?;
     bench("orm_compare_pg", &["instrument"], &[], Some(&database_url))?;
     progress.step("allocation gate, with and without instrument (process-wide blocks per call)")?;
-    for (features, file) in [(&[][..], "alloc_gate_on"), (&["--no-default-features"][..], "alloc_gate_off")] {
+    for (features, file) in [
+        (&[][..], "alloc_gate_on"),
+        (&["--no-default-features"][..], "alloc_gate_off"),
+    ] {
         let mut command = Command::new(cargo());
         command
-            .args(["test", "--locked", "-p", "premix-alloc-gate", "--test", "gate"])
+            .args([
+                "test",
+                "--locked",
+                "-p",
+                "premix-alloc-gate",
+                "--test",
+                "gate",
+            ])
             .args(features)
             .env("DATABASE_URL", &database_url)
-            .env("PREMIX_ALLOC_GATE_JSON", results_dir().join(format!("runs/{file}.json")));
+            .env(
+                "PREMIX_ALLOC_GATE_JSON",
+                results_dir().join(format!("runs/{file}.json")),
+            );
         run(&mut command)?;
     }
     progress.step("service on and off under load (cargo xtask bench-service)")?;

@@ -43,6 +43,7 @@ pub mod ours {
             version: ::core::option::Option::None,
             belongs_to: &[],
             relations: &["posts"],
+            sensitive: &[],
             sql: ::premix_orm_fork::SqlCache::new(),
         };
         #[automatically_derived]
@@ -112,6 +113,20 @@ pub mod ours {
                 self.id = ::premix_orm_fork::sqlx::Row::try_get(row, 0_usize)?;
                 ::core::result::Result::Ok(())
             }
+            fn __assign_id(
+                &mut self,
+                id: i64,
+            ) -> ::core::result::Result<(), ::premix_orm_fork::sqlx::Error> {
+                self.id = ::core::convert::TryFrom::try_from(id)
+                    .map_err(|_| {
+                        ::premix_orm_fork::sqlx::Error::Decode(
+                            ::core::convert::From::from(
+                                "the new row's id does not fit the model's id type",
+                            ),
+                        )
+                    })?;
+                ::core::result::Result::Ok(())
+            }
             fn __version(&self) -> ::core::option::Option<i64> {
                 ::core::option::Option::None
             }
@@ -135,7 +150,7 @@ pub mod ours {
             fn __load_relation<'c>(
                 parents: &'c mut [Self],
                 relation: &'c str,
-                conn: &'c mut <DB as ::premix_orm_fork::sqlx::Database>::Connection,
+                conn: &'c mut ::premix_orm_fork::__private::Conn<'_, DB>,
                 options: ::premix_orm_fork::EagerOptions,
             ) -> impl ::core::future::Future<
                 Output = ::core::result::Result<
@@ -223,8 +238,86 @@ pub mod ours {
                     .all()
                     .await
             }
+            ///`CREATE TABLE IF NOT EXISTS` for this model.
+            ///
+            ///On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another.
+            pub fn create_table_sql<DB>() -> ::std::string::String
+            where
+                (): ::premix_orm_fork::__private::DefaultBackend<DB>,
+                DB: ::premix_orm_fork::SqlDialect,
+                Self: ::premix_orm_fork::Model<DB>,
+            {
+                <Self as ::premix_orm_fork::Model<DB>>::create_table_sql()
+            }
+            ///The table's name.
+            ///
+            ///On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another.
+            pub fn table_name<DB>() -> &'static str
+            where
+                (): ::premix_orm_fork::__private::DefaultBackend<DB>,
+                DB: ::premix_orm_fork::SqlDialect,
+                Self: ::premix_orm_fork::Model<DB>,
+            {
+                <Self as ::premix_orm_fork::Model<DB>>::table_name()
+            }
+            ///The persisted columns, in field order.
+            ///
+            ///On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another.
+            pub fn list_columns<DB>() -> ::std::vec::Vec<::std::string::String>
+            where
+                (): ::premix_orm_fork::__private::DefaultBackend<DB>,
+                DB: ::premix_orm_fork::SqlDialect,
+                Self: ::premix_orm_fork::Model<DB>,
+            {
+                <Self as ::premix_orm_fork::Model<DB>>::list_columns()
+            }
+            ///Whether `delete` sets `deleted_at`.
+            ///
+            ///On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another.
+            pub fn has_soft_delete<DB>() -> bool
+            where
+                (): ::premix_orm_fork::__private::DefaultBackend<DB>,
+                DB: ::premix_orm_fork::SqlDialect,
+                Self: ::premix_orm_fork::Model<DB>,
+            {
+                <Self as ::premix_orm_fork::Model<DB>>::has_soft_delete()
+            }
+            ///The `#[premix(sensitive)]` columns.
+            ///
+            ///On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another.
+            pub fn sensitive_fields<DB>() -> &'static [&'static str]
+            where
+                (): ::premix_orm_fork::__private::DefaultBackend<DB>,
+                DB: ::premix_orm_fork::SqlDialect,
+                Self: ::premix_orm_fork::Model<DB>,
+            {
+                <Self as ::premix_orm_fork::Model<DB>>::sensitive_fields()
+            }
+            ///The relations `include` accepts.
+            ///
+            ///On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another.
+            pub fn relation_names<DB>() -> &'static [&'static str]
+            where
+                (): ::premix_orm_fork::__private::DefaultBackend<DB>,
+                DB: ::premix_orm_fork::SqlDialect,
+                Self: ::premix_orm_fork::Model<DB>,
+            {
+                <Self as ::premix_orm_fork::Model<DB>>::relation_names()
+            }
         }
     };
+    /// The model's column names, for filters (`filter_eq(columns_user::NAME, ...)`).
+    #[allow(dead_code, non_snake_case)]
+    pub mod columns_user {
+        ///The `id` column.
+        pub const ID: &str = "id";
+        ///The `name` column.
+        pub const NAME: &str = "name";
+        ///The `age` column.
+        pub const AGE: &str = "age";
+        ///The `active` column.
+        pub const ACTIVE: &str = "active";
+    }
     #[automatically_derived]
     impl ::core::fmt::Debug for User {
         #[inline]
@@ -300,6 +393,7 @@ pub mod ours {
                 },
             ],
             relations: &[],
+            sensitive: &[],
             sql: ::premix_orm_fork::SqlCache::new(),
         };
         #[automatically_derived]
@@ -367,6 +461,20 @@ pub mod ours {
                 self.id = ::premix_orm_fork::sqlx::Row::try_get(row, 0_usize)?;
                 ::core::result::Result::Ok(())
             }
+            fn __assign_id(
+                &mut self,
+                id: i64,
+            ) -> ::core::result::Result<(), ::premix_orm_fork::sqlx::Error> {
+                self.id = ::core::convert::TryFrom::try_from(id)
+                    .map_err(|_| {
+                        ::premix_orm_fork::sqlx::Error::Decode(
+                            ::core::convert::From::from(
+                                "the new row's id does not fit the model's id type",
+                            ),
+                        )
+                    })?;
+                ::core::result::Result::Ok(())
+            }
             fn __version(&self) -> ::core::option::Option<i64> {
                 ::core::option::Option::None
             }
@@ -395,7 +503,7 @@ pub mod ours {
             fn __load_relation<'c>(
                 parents: &'c mut [Self],
                 relation: &'c str,
-                conn: &'c mut <DB as ::premix_orm_fork::sqlx::Database>::Connection,
+                conn: &'c mut ::premix_orm_fork::__private::Conn<'_, DB>,
                 options: ::premix_orm_fork::EagerOptions,
             ) -> impl ::core::future::Future<
                 Output = ::core::result::Result<
@@ -438,11 +546,11 @@ pub mod ours {
         impl ::premix_orm_fork::ModelHooks for Post {}
         impl ::premix_orm_fork::ModelValidation for Post {}
         impl Post {
-            /// Loads the parent row now.
+            /// The parent row, loaded now.
             ///
             /// # Errors
             /// What the database reports.
-            pub async fn load_user<'a, E, DB>(
+            pub async fn user<'a, E, DB>(
                 &self,
                 executor: E,
             ) -> ::core::result::Result<
@@ -459,8 +567,86 @@ pub mod ours {
                 >>::find_by_id(executor, ::core::primitive::i64::from(self.user_id))
                     .await
             }
+            ///`CREATE TABLE IF NOT EXISTS` for this model.
+            ///
+            ///On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another.
+            pub fn create_table_sql<DB>() -> ::std::string::String
+            where
+                (): ::premix_orm_fork::__private::DefaultBackend<DB>,
+                DB: ::premix_orm_fork::SqlDialect,
+                Self: ::premix_orm_fork::Model<DB>,
+            {
+                <Self as ::premix_orm_fork::Model<DB>>::create_table_sql()
+            }
+            ///The table's name.
+            ///
+            ///On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another.
+            pub fn table_name<DB>() -> &'static str
+            where
+                (): ::premix_orm_fork::__private::DefaultBackend<DB>,
+                DB: ::premix_orm_fork::SqlDialect,
+                Self: ::premix_orm_fork::Model<DB>,
+            {
+                <Self as ::premix_orm_fork::Model<DB>>::table_name()
+            }
+            ///The persisted columns, in field order.
+            ///
+            ///On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another.
+            pub fn list_columns<DB>() -> ::std::vec::Vec<::std::string::String>
+            where
+                (): ::premix_orm_fork::__private::DefaultBackend<DB>,
+                DB: ::premix_orm_fork::SqlDialect,
+                Self: ::premix_orm_fork::Model<DB>,
+            {
+                <Self as ::premix_orm_fork::Model<DB>>::list_columns()
+            }
+            ///Whether `delete` sets `deleted_at`.
+            ///
+            ///On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another.
+            pub fn has_soft_delete<DB>() -> bool
+            where
+                (): ::premix_orm_fork::__private::DefaultBackend<DB>,
+                DB: ::premix_orm_fork::SqlDialect,
+                Self: ::premix_orm_fork::Model<DB>,
+            {
+                <Self as ::premix_orm_fork::Model<DB>>::has_soft_delete()
+            }
+            ///The `#[premix(sensitive)]` columns.
+            ///
+            ///On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another.
+            pub fn sensitive_fields<DB>() -> &'static [&'static str]
+            where
+                (): ::premix_orm_fork::__private::DefaultBackend<DB>,
+                DB: ::premix_orm_fork::SqlDialect,
+                Self: ::premix_orm_fork::Model<DB>,
+            {
+                <Self as ::premix_orm_fork::Model<DB>>::sensitive_fields()
+            }
+            ///The relations `include` accepts.
+            ///
+            ///On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another.
+            pub fn relation_names<DB>() -> &'static [&'static str]
+            where
+                (): ::premix_orm_fork::__private::DefaultBackend<DB>,
+                DB: ::premix_orm_fork::SqlDialect,
+                Self: ::premix_orm_fork::Model<DB>,
+            {
+                <Self as ::premix_orm_fork::Model<DB>>::relation_names()
+            }
         }
     };
+    /// The model's column names, for filters (`filter_eq(columns_user::NAME, ...)`).
+    #[allow(dead_code, non_snake_case)]
+    pub mod columns_post {
+        ///The `id` column.
+        pub const ID: &str = "id";
+        ///The `user_id` column.
+        pub const USER_ID: &str = "user_id";
+        ///The `title` column.
+        pub const TITLE: &str = "title";
+        ///The `score` column.
+        pub const SCORE: &str = "score";
+    }
     #[automatically_derived]
     impl ::core::fmt::Debug for Post {
         #[inline]

@@ -442,7 +442,11 @@ fn benchmark_results(s: &Value) -> String {
         c(&gate["calls"]),
         c(&gate["strict"]),
         c(&gate["most_added_blocks"]),
-        if gate["added_within_target"] == true { "within" } else { "over" },
+        if gate["added_within_target"] == true {
+            "within"
+        } else {
+            "over"
+        },
         c(&gate["added_target"])
     );
     table(
@@ -481,11 +485,21 @@ fn benchmark_results(s: &Value) -> String {
     );
     table(
         &mut out,
-        &["measure", "on", "off", "on/off (medians)", "on/off (paired)"],
+        &[
+            "measure",
+            "on",
+            "off",
+            "on/off (medians)",
+            "on/off (paired)",
+        ],
         [
             ("throughput req/s", "throughput_rps", "throughput"),
             ("p99 ms", "p99_ms", "p99"),
-            ("service CPU µs/request", "service_cpu_us_per_request", "service_cpu"),
+            (
+                "service CPU µs/request",
+                "service_cpu_us_per_request",
+                "service_cpu",
+            ),
         ]
         .into_iter()
         .map(|(name, value, ratio)| {

@@ -296,9 +296,11 @@ fn alloc_gate(on: &Value, off: &Value) -> Value {
         .into_iter()
         .flatten()
         .map(|r| {
-            let twin = off["rows"].as_array().into_iter().flatten().find(|o| {
-                o["scenario"] == r["scenario"] && o["backend"] == r["backend"]
-            });
+            let twin = off["rows"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|o| o["scenario"] == r["scenario"] && o["backend"] == r["backend"]);
             let per_call = |v: Option<&Value>| v.and_then(num).map_or(f64::NAN, |x| x / calls);
             let on_blocks = per_call(Some(&r["process_blocks"]));
             let off_blocks = per_call(twin.map(|t| &t["process_blocks"]));
@@ -330,11 +332,23 @@ fn alloc_gate(on: &Value, off: &Value) -> Value {
 /// The example service under load with instrument on and off.
 fn service_load(doc: &Value) -> Value {
     let keep = [
-        "backend", "clients", "rounds", "requests_per_round", "target_ratio",
-        "median_on_throughput_rps", "median_off_throughput_rps", "median_on_p99_ms", "median_off_p99_ms",
-        "median_on_service_cpu_us_per_request", "median_off_service_cpu_us_per_request",
-        "throughput_ratio_on_off", "p99_ratio_on_off", "service_cpu_ratio_on_off",
-        "paired_throughput_ratio_on_off", "paired_p99_ratio_on_off", "paired_service_cpu_ratio_on_off",
+        "backend",
+        "clients",
+        "rounds",
+        "requests_per_round",
+        "target_ratio",
+        "median_on_throughput_rps",
+        "median_off_throughput_rps",
+        "median_on_p99_ms",
+        "median_off_p99_ms",
+        "median_on_service_cpu_us_per_request",
+        "median_off_service_cpu_us_per_request",
+        "throughput_ratio_on_off",
+        "p99_ratio_on_off",
+        "service_cpu_ratio_on_off",
+        "paired_throughput_ratio_on_off",
+        "paired_p99_ratio_on_off",
+        "paired_service_cpu_ratio_on_off",
     ];
     let mut out = serde_json::Map::new();
     for key in keep {
