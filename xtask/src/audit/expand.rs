@@ -56,7 +56,7 @@ const EXPANSIONS: &[Expansion] = &[
     Expansion {
         file: "fork_find_by_id.rs",
         what: "the fork's find_by_id (library, instrument off)",
-        args: &["-p", "premix-orm-fork", "--lib", "ops::find_by_id_on"],
+        args: &["-p", "premix-orm-fork", "--lib", "ops::find_by_id_as"],
     },
     Expansion {
         file: "fork_find_by_id_instrument.rs",
@@ -67,13 +67,13 @@ const EXPANSIONS: &[Expansion] = &[
             "--lib",
             "--features",
             "instrument",
-            "ops::find_by_id_on",
+            "ops::find_by_id_as",
         ],
     },
     Expansion {
         file: "fork_select.rs",
         what: "the fork's builder select, behind all() (instrument off)",
-        args: &["-p", "premix-orm-fork", "--lib", "query::select_on"],
+        args: &["-p", "premix-orm-fork", "--lib", "query::select"],
     },
     Expansion {
         file: "fork_select_instrument.rs",
@@ -84,13 +84,13 @@ const EXPANSIONS: &[Expansion] = &[
             "--lib",
             "--features",
             "instrument",
-            "query::select_on",
+            "query::select",
         ],
     },
     Expansion {
         file: "fork_eager.rs",
         what: "the fork's eager has-many load (instrument off)",
-        args: &["-p", "premix-orm-fork", "--lib", "eager::load_has_many"],
+        args: &["-p", "premix-orm-fork", "--lib", "eager::load_has_many_as"],
     },
     Expansion {
         file: "fork_eager_instrument.rs",
@@ -101,7 +101,7 @@ const EXPANSIONS: &[Expansion] = &[
             "--lib",
             "--features",
             "instrument",
-            "eager::load_has_many",
+            "eager::load_has_many_as",
         ],
     },
 ];
@@ -208,19 +208,19 @@ pub(crate) fn run() -> Result<(), String> {
     let operations = json!([
         {
             "operation": "find_by_id",
-            "fork": body("fork_find_by_id.rs", "find_by_id_on"),
+            "fork": body("fork_find_by_id.rs", "find_by_id_as"),
             "premix": body("premix_models.rs", "find_by_id"),
             "sqlx": body("sqlx_reference.rs", "find_by_id"),
         },
         {
             "operation": "all (builder select)",
-            "fork": body("fork_select.rs", "select_on"),
+            "fork": body("fork_select.rs", "select"),
             "premix": body("premix_models.rs", "find_in_pool"),
             "sqlx": body("sqlx_reference.rs", "first_users"),
         },
         {
             "operation": "eager has-many load",
-            "fork": body("fork_eager.rs", "load_has_many"),
+            "fork": body("fork_eager.rs", "load_has_many_as"),
             "premix": body("premix_models.rs", "eager_load"),
             "sqlx": body("sqlx_reference.rs", "users_with_posts"),
         },
