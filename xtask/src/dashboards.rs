@@ -6,10 +6,11 @@
 //! not exist).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
 use premix_instrument::names::{CATALOGUE, MetricKind};
 use serde_json::{Value, json};
+
+use crate::util::workspace_root;
 
 /// A dashboard panel: a title, a unit, and one query per series.
 pub(crate) struct Panel {
@@ -233,13 +234,6 @@ const ALERTS: &[(&str, &str, &str, &str)] = &[
         "{{ $labels.op }} on {{ $labels.model }} waits {{ $value | humanizeDuration }} (p99) for a connection",
     ),
 ];
-
-pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
-}
 
 /// Every generated file: path relative to the workspace, and contents.
 pub(crate) fn generated() -> Vec<(&'static str, String)> {
@@ -494,7 +488,7 @@ fn recorded_where(name: &str) -> &'static str {
 
 /// Writes every generated file; with `check`, only says which are stale.
 pub(crate) fn run(check: bool) -> Result<(), String> {
-    let root = root();
+    let root = workspace_root();
     let mut stale = Vec::new();
     for (path, contents) in generated() {
         let full = root.join(path);

@@ -9,15 +9,14 @@
 //! clean build of the fork with and without `instrument`, three times each;
 //! medians go to `benches/results/build_timing.json`.
 
-use crate::cargo;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use serde_json::json;
 
-use crate::bench::{pretty, results_dir, run, workspace_root, write};
 use crate::tools;
+use crate::util::{cargo, pretty, results_dir, run, workspace_root, write};
 
 const RUNS: usize = 3;
 
