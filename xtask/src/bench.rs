@@ -88,21 +88,17 @@ pub(crate) fn run_all(quick: bool, progress: &mut Progress) -> Result<(), String
         (&["--no-default-features"][..], "alloc_gate_off"),
     ] {
         let mut command = Command::new(cargo());
-        command
-            .args([
-                "test",
-                "--locked",
-                "-p",
-                "premix-alloc-gate",
-                "--test",
-                "gate",
-            ])
-            .args(features)
-            .env("DATABASE_URL", &database_url)
-            .env(
-                "PREMIX_ALLOC_GATE_JSON",
-                results_dir().join(format!("runs/{file}.json")),
-            );
+        command.args([
+            "test",
+            "--locked",
+            "-p",
+            "premix-alloc-gate",
+            "--test",
+            "gate",
+        ]);
+        let json = results_dir().join(format!("runs/{file}.json"));
+        command.args(features).env("DATABASE_URL", &database_url);
+        command.env("PREMIX_ALLOC_GATE_JSON", json);
         run(&mut command)?;
     }
     progress.step("service on and off under load (cargo xtask bench-service)")?;
@@ -116,18 +112,17 @@ pub(crate) fn run_all(quick: bool, progress: &mut Progress) -> Result<(), String
     progress.step("alloc_profile: allocation sites under dhat, beside the fork's counters")?;
     bench("alloc_profile", &["instrument"], &[], None)?;
     progress.step("quickstart workload with --json (cache efficiency per op and model)")?;
-    let json_path = results_dir().join("runs/quickstart.json");
-    run(Command::new(cargo())
-        .args([
-            "run",
-            "--locked",
-            "--release",
-            "-p",
-            "quickstart",
-            "--",
-            "--json",
-        ])
-        .arg(&json_path))?;
+    let mut quickstart = Command::new(cargo());
+    quickstart.args([
+        "run",
+        "--locked",
+        "--release",
+        "-p",
+        "quickstart",
+        "--",
+        "--json",
+    ]);
+    run(quickstart.arg(results_dir().join("runs/quickstart.json")))?;
     progress.step("callgrind: instructions per single-row op")?;
     crate::callgrind::run()?;
     progress.step("merge results and the fairness checklist")?;
@@ -157,26 +152,25 @@ fn merge() -> Result<(), String> {
     let merged = json!({"bench": "orm_compare", "settings": settings, "results": rows});
     write(&dir.join("orm_compare.json"), &pretty(&merged))?;
 
-    let mut csv = String::from(
-        "run,scenario,contender,fairness,reported,rows,wall_ns_per_op,cpu_ns_per_op,\
-         wall_ratio_to_raw,cpu_ratio_to_raw,blocks_per_op\n",
-    );
+    // The CSV's columns: the row's fields of that name, as text, as JSON,
+    // and as numbers to three decimals.
+    const TEXT: [&str; 4] = ["run", "scenario", "contender", "fairness"];
+    const RAW: [&str; 2] = ["reported", "rows"];
+    const NUMBERS: [&str; 5] = [
+        "wall_ns_per_op",
+        "cpu_ns_per_op",
+        "wall_ratio_to_raw",
+        "cpu_ratio_to_raw",
+        "blocks_per_op",
+    ];
     let number = |v: &Value| v.as_f64().map(|x| format!("{x:.3}")).unwrap_or_default();
+    let mut csv = [&TEXT[..], &RAW, &NUMBERS].concat().join(",") + "\n";
     for r in &rows {
-        csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{}\n",
-            text(&r["run"]),
-            text(&r["scenario"]),
-            text(&r["contender"]),
-            text(&r["fairness"]),
-            r["reported"],
-            r["rows"],
-            number(&r["wall_ns_per_op"]),
-            number(&r["cpu_ns_per_op"]),
-            number(&r["wall_ratio_to_raw"]),
-            number(&r["cpu_ratio_to_raw"]),
-            number(&r["blocks_per_op"]),
-        ));
+        let fields: Vec<String> = (TEXT.iter().map(|k| text(&r[k])))
+            .chain(RAW.iter().map(|k| r[k].to_string()))
+            .chain(NUMBERS.iter().map(|k| number(&r[k])))
+            .collect();
+        csv.push_str(&(fields.join(",") + "\n"));
     }
     write(&dir.join("orm_compare.csv"), &csv)?;
     write(&dir.join("fairness_checklist.md"), &checklist(&rows))?;
@@ -215,19 +209,19 @@ fn checklist(rows: &[Value]) -> String {
             };
             shown = format!("{verdict} [{n}]");
         }
+        let reported = if r["reported"] == true {
+            "yes"
+        } else {
+            "refused"
+        };
         out.push_str(&format!(
-            "| {} | {} | {} | {shown} | {} | {} / {} | {} |\n",
+            "| {} | {} | {} | {shown} | {} | {} / {} | {reported} |\n",
             text(&r["run"]),
             text(&r["scenario"]),
             text(&r["contender"]),
             r["rows"],
             r["prepared_statements"],
             r["distinct_statements"],
-            if r["reported"].as_bool() == Some(true) {
-                "yes"
-            } else {
-                "refused"
-            },
         ));
     }
     out.push_str("\nDeclared differences:\n\n");

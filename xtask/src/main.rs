@@ -1,32 +1,20 @@
 //! Project chores, as `cargo xtask <task>` (the alias lives in
-//! `.cargo/config.toml`). Plain Rust instead of shell scripts, so they run the
-//! same wherever cargo does; `cargo xtask --help` lists the tasks and
-//! `cargo xtask <task> --help` their flags, and an unknown task or flag is
-//! an error.
+//! `.cargo/config.toml`): plain Rust instead of shell scripts, so they run
+//! the same wherever cargo does. `cargo xtask --help` lists the tasks and
+//! `cargo xtask <task> --help` their flags (the `Task` enum below); an
+//! unknown task or flag is an error.
 //!
-//! - `test`: what the README and CI run. Checks the architecture invariants
-//!   with `cargo tree`, installs Prometheus and VictoriaMetrics from Debian's
-//!   packages and the Grafana foundation SDK into a venv if they are missing,
-//!   starts a throwaway PostgreSQL cluster unless `DATABASE_URL` is set, then
-//!   runs every test in the workspace and the allocation gate on its own.
-//! - `invariants`: only the invariant checks (`invariants.rs`).
-//! - `dashboards`: regenerates the Grafana dashboard, Prometheus rules and
-//!   scrape configs, and docs/metrics.md (`--check`: fail if stale).
-//! - `prepare`: regenerates the `query!` offline data in `benches/.sqlx`
-//!   (`--measure`: also times it, and the `instrument` feature's build cost).
-//! - `audit`: regenerates docs/audits/ZERO_OVERHEAD_AUDIT.md,
-//!   docs/bench/BENCHMARK_RESULTS.md and benches/results/summary.md from
-//!   fresh measurements (see `audit/mod.rs`).
-//! - `bench`: every bench, pinned to one CPU, with merged results and the
-//!   fairness checklist in `benches/results/` (see `bench.rs`).
-//! - `load`, `fleet`, `bench-service`: the example service under a seeded
-//!   load, a fleet of three instances under Prometheus and VictoriaMetrics,
-//!   and the service with `instrument` on against off. The code that drives
-//!   the service lives in the `fleet` crate (`examples/fleet`); these tasks
-//!   only read their flags and put the tools and a database in place.
+//! `test` is what the README and CI run: the architecture invariants
+//! (`invariants.rs`), then Prometheus and VictoriaMetrics from Debian's
+//! packages and the Grafana foundation SDK in a venv if they are missing
+//! (`tools.rs`), a throwaway PostgreSQL cluster unless `DATABASE_URL` is
+//! set, every test of the workspace, and the allocation gate on its own.
 //!
-//! Shared helpers are in `util.rs`; the programs the tasks install are in
-//! `tools.rs`.
+//! The other tasks live in `dashboards.rs`, `prepare.rs`, `bench.rs` (with
+//! `callgrind.rs`) and `audit/`. `load`, `fleet` and `bench-service` drive
+//! the example service through the `fleet` crate (`examples/fleet`): here
+//! they only read their flags and put the tools and a database in place.
+//! What every task shares is in `util.rs`.
 
 mod audit;
 mod bench;
@@ -248,9 +236,10 @@ fn test(extra: &[String]) -> Result<(), String> {
     let in_ci = std::env::var_os("CI").is_some();
     let need = |what: &str, found: Result<(), String>| match found {
         Err(why) if in_ci => Err(format!("CI needs {what} and it could not be had: {why}")),
-        Err(why) => Ok(println!(
-            "xtask: the tests that need {what} will skip: {why}"
-        )),
+        Err(why) => {
+            println!("xtask: the tests that need {what} will skip: {why}");
+            Ok(())
+        }
         Ok(()) => Ok(()),
     };
     need("Prometheus", tools::ensure_prometheus())?;

@@ -10,7 +10,9 @@
 //!   them with the repo's rules and writing to VictoriaMetrics, one
 //!   instance restarted mid-run; and [`proof`], the checks on what the store
 //!   then holds.
-//!
+//! - [`dashboards`] and [`config`]: what the Grafana dashboard, the
+//!   Prometheus rules and the scrape configs in `dashboards/` contain
+//!   (written by `cargo xtask dashboards`), beside the proof that runs them.
 //! - [`service`]: one instance, built in release and started on loopback;
 //!   [`postgres`]: a throwaway cluster when `DATABASE_URL` names none.
 //! - [`drive`]: the load against one instance, its ORM calls checked
@@ -25,6 +27,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod dashboards;
 pub mod drive;
 pub mod fleet;
 pub mod grafana;
