@@ -111,18 +111,16 @@ fn instructions(exe: &Path, scenario: &str, side: &str, ops: u64) -> Result<Vec<
 pub(crate) fn run() -> Result<(), String> {
     let plain = executable(&[])?;
     let instrumented = executable(&["instrument"])?;
-    let mut matrix: Vec<(&str, &Path, &str, &str)> = vec![
-        ("plain", &plain, "select_by_pk", "raw"),
-        ("plain", &plain, "select_by_pk", "sqlx_macro"),
-        ("plain", &plain, "select_by_pk", "fork"),
-        ("plain", &plain, "select_by_pk", "premix"),
-        (
-            "instrument",
-            &instrumented,
-            "select_by_pk",
-            "fork+instrument",
-        ),
-    ];
+    // (build, executable, scenario, contender)
+    let mut matrix: Vec<(&str, &Path, &str, &str)> = ["raw", "sqlx_macro", "fork", "premix"]
+        .map(|side| ("plain", plain.as_path(), "select_by_pk", side))
+        .into();
+    matrix.push((
+        "instrument",
+        &instrumented,
+        "select_by_pk",
+        "fork+instrument",
+    ));
     for scenario in SINGLE_ROW {
         matrix.push(("plain", &plain, scenario, "raw"));
         matrix.push(("plain", &plain, scenario, "fork"));

@@ -49,7 +49,7 @@ struct Cli {
 enum Task {
     /// Check architecture invariants, then run the whole test suite
     Test {
-        /// Passed on to `cargo test` (e.g. `-- --nocapture`)
+        /// Passed on to `cargo test` as given (e.g. `-- --nocapture`)
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         cargo_test_args: Vec<String>,
     },
@@ -163,7 +163,12 @@ impl Mix {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().task {
-        Task::Test { cargo_test_args } => invariants::check().and_then(|()| test(&cargo_test_args)),
+        // The arguments as given: clap drops a leading `--`, which `cargo
+        // test` needs before the test binaries' own arguments.
+        Task::Test { .. } => {
+            let cargo_test_args: Vec<String> = std::env::args().skip(2).collect();
+            invariants::check().and_then(|()| test(&cargo_test_args))
+        }
         Task::Invariants => invariants::check(),
         Task::Dashboards { check } => dashboards::run(check),
         Task::Prepare { measure } => prepare::run_prepare(measure),
