@@ -23,7 +23,9 @@ use serde_json::json;
 
 use crate::util::{cargo, output, pretty, results_dir, write};
 
+/// The two op counts of a pair of runs; per op = difference / (MANY - FEW).
 const FEW: u64 = 50;
+/// See [`FEW`].
 const MANY: u64 = 250;
 /// Pairs of runs per contender; the median per-op figure is reported, with
 /// every run's beside it.

@@ -14,6 +14,7 @@ struct Invariant {
     forbidden: &'static [&'static str],
 }
 
+/// Every invariant `cargo xtask invariants` checks, in the order checked.
 const INVARIANTS: &[Invariant] = &[
     Invariant {
         says: "the macro crate never depends on sqlx or on its runtime crate",

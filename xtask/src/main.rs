@@ -45,6 +45,7 @@ struct Cli {
     task: Task,
 }
 
+/// The tasks; each one's doc is its line in `cargo xtask --help`.
 #[derive(Subcommand)]
 enum Task {
     /// Check architecture invariants, then run the whole test suite
@@ -161,6 +162,7 @@ impl Mix {
     }
 }
 
+/// Runs the task; a failure is printed and makes the exit code 1.
 fn main() -> ExitCode {
     let result = match Cli::parse().task {
         // The arguments as given: clap drops a leading `--`, which `cargo
@@ -262,23 +264,23 @@ fn test(extra: &[String]) -> Result<(), String> {
         });
         need("PostgreSQL", started)?;
     }
-    let cargo_test = |args: &[&str], extra: &[String]| {
-        println!("xtask: cargo {} {}", args.join(" "), extra.join(" "));
+    let cargo_test = |args: &str, extra: &[String]| {
+        println!("xtask: cargo {args} {}", extra.join(" "));
         let mut command = Command::new(cargo());
-        run(command.args(args).args(extra).envs(env.iter().cloned()))
+        command.args(args.split_whitespace()).args(extra);
+        run(command.envs(env.iter().cloned()))
     };
-    let workspace = ["test", "--workspace", "--locked"];
     cargo_test(
-        &[&workspace[..], &["--exclude", "premix-alloc-gate"]].concat(),
+        "test --workspace --locked --exclude premix-alloc-gate",
         extra,
     )?;
     // The allocation gate on its own: built with the workspace, sqlx would
     // carry the features other members turn on (chrono, json, uuid), which
     // move the pinned figures. Then once more without instrumentation: what
     // the process allocates must be what the instrumented ops are charged.
-    for features in [&[][..], &["--no-default-features"][..]] {
+    for features in ["", "--no-default-features"] {
         cargo_test(
-            &[&["test", "--locked", "-p", "premix-alloc-gate"], features].concat(),
+            &format!("test --locked -p premix-alloc-gate {features}"),
             &[],
         )?;
     }

@@ -17,7 +17,7 @@
 //!   [`postgres`]: a throwaway cluster when `DATABASE_URL` names none.
 //! - [`drive`]: the load against one instance, its ORM calls checked
 //!   against the service's counters (`cargo xtask load`).
-//! - [`bench`]: the service's cost, `instrument` on against off, in
+//! - [`bench`](mod@bench): the service's cost, `instrument` on against off, in
 //!   interleaved rounds (`cargo xtask bench-service`).
 //!
 //! Used by `cargo xtask load`, `cargo xtask fleet`, `cargo xtask
