@@ -125,16 +125,16 @@ enum Task {
         #[command(flatten)]
         mix: Mix,
         /// Rounds; each runs both builds, alternating which goes first
-        #[arg(long, value_name = "N", default_value_t = 9)]
+        #[arg(long, value_name = "N", default_value_t = BenchConfig::default().rounds)]
         rounds: usize,
         /// Measured requests per round and side
-        #[arg(long, value_name = "N", default_value_t = 12_000)]
+        #[arg(long, value_name = "N", default_value_t = BenchConfig::default().load.requests)]
         requests: u64,
         /// Unmeasured requests before them
-        #[arg(long, value_name = "N", default_value_t = 2_000)]
+        #[arg(long, value_name = "N", default_value_t = BenchConfig::default().warmup)]
         warmup: u64,
         /// Time bound of each measured run, in seconds
-        #[arg(long, value_name = "SECS", default_value_t = 300)]
+        #[arg(long, value_name = "SECS", default_value_t = BenchConfig::default().load.duration.as_secs())]
         duration: u64,
     },
 }

@@ -13,8 +13,10 @@ use crate::process::{self, Running, WorkDir};
 /// `target/`.
 #[must_use]
 pub fn target_dir() -> PathBuf {
+    // This crate is `examples/fleet` in the workspace.
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        || workspace.expect("a workspace").join("target"),
         PathBuf::from,
     )
 }
