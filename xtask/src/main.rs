@@ -288,14 +288,10 @@ fn test(extra: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// `cargo xtask fleet`: three release instances of the service on one
-/// PostgreSQL (`DATABASE_URL`, or a throwaway cluster), Debian's Prometheus
-/// scraping them with the repo's rules and remote-writing to Debian's
-/// VictoriaMetrics (both installed when missing), the load against all
-/// three, one instance restarted mid-run, then the checks of
-/// `fleet::proof`. Everything listens on 127.0.0.1 and is stopped at the
-/// end, on failure too. The service's fleet test runs the same code,
-/// smaller.
+/// `cargo xtask fleet`: `fleet::fleet::run` (the service's fleet test runs
+/// it smaller) with Prometheus, VictoriaMetrics and the Grafana SDK
+/// installed when missing, a release build, and `DATABASE_URL` or a
+/// throwaway PostgreSQL.
 fn run_fleet(load: LoadConfig, requests_after_restart: u64) -> Result<(), String> {
     tools::ensure_prometheus()?;
     tools::ensure_victoria_metrics()?;
