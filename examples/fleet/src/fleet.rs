@@ -113,11 +113,7 @@ fn ms(seconds: f64) -> String {
 impl Fleet {
     async fn start(config: FleetConfig) -> Result<Self, String> {
         let dir = WorkDir::new("premix-fleet")?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .no_proxy()
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client = crate::service::client()?;
 
         // The store first, so Prometheus can write from its first scrape.
         let vm_addr = process::free_loopback()?;

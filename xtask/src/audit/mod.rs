@@ -27,7 +27,13 @@ use std::time::Duration;
 use crate::bench::{self, Progress, pretty, results_dir, workspace_root, write};
 use crate::{prepare, tools};
 
-const DEFAULT_BUDGET_MINUTES: u64 = 60;
+/// How `cargo xtask audit` runs (its flags).
+pub(crate) struct Options {
+    /// A step that would start after this many minutes is refused.
+    pub(crate) budget_minutes: u64,
+    /// Keep `benches/results/build_timing.json` instead of timing builds.
+    pub(crate) reuse_build_timing: bool,
+}
 
 /// A program the audit runs that cargo cannot install.
 fn require(program: &str, arg: &str, how: &str) -> Result<(), String> {
@@ -43,15 +49,11 @@ fn require(program: &str, arg: &str, how: &str) -> Result<(), String> {
     }
 }
 
-pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let budget = match args.iter().position(|a| a == "--budget-minutes") {
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|n| n.parse().ok())
-            .ok_or("--budget-minutes takes a number of minutes")?,
-        None => DEFAULT_BUDGET_MINUTES,
-    };
-    let reuse_build_timing = args.iter().any(|a| a == "--reuse-build-timing");
+pub(crate) fn run(options: Options) -> Result<(), String> {
+    let Options {
+        budget_minutes: budget,
+        reuse_build_timing,
+    } = options;
     let mut progress = Progress::new(5 + bench::STEPS, Some(Duration::from_secs(budget * 60)));
 
     progress.step("tooling check")?;

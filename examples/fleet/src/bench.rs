@@ -9,7 +9,8 @@
 //! latency, the service process's CPU time per request (from
 //! `/proc/PID/stat`), which other load on the machine disturbs least.
 //!
-//! Results go to `benches/results/runs/service_load.json`, a flat object:
+//! [`Summary::document`] is what `cargo xtask bench-service` writes to
+//! `benches/results/runs/service_load.json`, a flat object:
 //!
 //! | key | meaning |
 //! |---|---|
@@ -26,25 +27,44 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fleet::{Balancer, LoadConfig, LoadReport};
 use serde_json::json;
 
-use crate::flags::Flags;
-use crate::{bench, load, service};
+use crate::process::WorkDir;
+use crate::{Balancer, LoadConfig, LoadReport, service};
 
-pub(crate) const USAGE: &str = "usage: cargo xtask bench-service [--rounds N] [--clients N] [--requests N] [--warmup N] [--duration S] [--seed N]
+/// How the bench is set up.
+#[derive(Clone, Debug)]
+pub struct BenchConfig {
+    /// Rounds; each runs both builds, alternating which goes first.
+    pub rounds: usize,
+    /// The measured load of each round and side.
+    pub load: LoadConfig,
+    /// Unmeasured requests before it.
+    pub warmup: u64,
+}
 
-  --rounds N    rounds; each runs both builds, alternating which goes first (default 9)
-  --clients N   concurrent clients (default 8)
-  --requests N  measured requests per round and side (default 12000)
-  --warmup N    unmeasured requests before them (default 2000)
-  --duration S  time bound of each measured run (default 300)
-  --seed N      the mix's seed (default 14)";
+impl Default for BenchConfig {
+    /// 9 rounds of 12000 requests (at most 300 s) from 8 clients, seed 14,
+    /// after 2000 unmeasured ones.
+    fn default() -> Self {
+        Self {
+            rounds: 9,
+            load: LoadConfig {
+                clients: 8,
+                requests: 12_000,
+                duration: Duration::from_secs(300),
+                seed: 14,
+            },
+            warmup: 2_000,
+        }
+    }
+}
 
 /// The target: on within 2% of off.
 const TARGET_RATIO: f64 = 0.02;
 
 /// One measured run of one build.
+#[derive(Debug)]
 struct Run {
     round: usize,
     instrument: bool,
@@ -72,26 +92,16 @@ impl Run {
     }
 }
 
-pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let flags = Flags::parse(
-        args,
-        &[
-            "--rounds",
-            "--clients",
-            "--requests",
-            "--warmup",
-            "--seed",
-            "--duration",
-        ],
-        &[],
-        USAGE,
-    )?;
-    let rounds: usize = flags.number("--rounds", 9)?;
-    let config = load::load_config(&flags, 12_000, 300)?;
-    let warmup: u64 = flags.number("--warmup", 2_000)?;
+/// Builds both sides, runs the rounds on the PostgreSQL at `database` and
+/// returns their summary.
+///
+/// # Errors
+/// A build, the database, a service or the load failed, or some requests
+/// could not be accounted for.
+pub fn run(config: &BenchConfig, database: &str) -> Result<Summary, String> {
+    let (rounds, warmup) = (config.rounds, config.warmup);
     let bins = [service::build(true)?, service::build(false)?];
-    let (_cluster, database) = service::database()?;
-    let dir = fleet::process::WorkDir::new("premix-bench-service")?;
+    let dir = WorkDir::new("premix-bench-service")?;
     let client = service::client()?;
     let runtime = service::runtime()?;
     let ticks = ticks_per_second();
@@ -108,11 +118,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             let bin = &bins[usize::from(!instrument)];
             let (report, cpu) = runtime.block_on(async {
                 let mut instance =
-                    service::start(bin, &database, Some(&schema), instrument, &dir, &client)
-                        .await?;
+                    service::start(bin, database, Some(&schema), instrument, &dir, &client).await?;
                 let pid = instance.process.pid();
                 let measured =
-                    measure(&instance.api, &config, warmup, || cpu_time(pid, ticks)).await;
+                    measure(&instance.api, &config.load, warmup, || cpu_time(pid, ticks)).await;
                 instance.process.terminate(Duration::from_secs(30)).await?;
                 measured
             })?;
@@ -131,15 +140,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             runs.push(run);
         }
     }
-    let summary = Summary::of(&runs, rounds);
-    println!("\n{}", summary.table());
-    let path = bench::results_dir().join("runs/service_load.json");
-    bench::write(
-        &path,
-        &bench::pretty(&summary.document(&runs, &config, warmup)),
-    )?;
-    println!("xtask: wrote {}", path.display());
-    Ok(())
+    Ok(Summary::of(runs, config.clone()))
 }
 
 /// Seeds, warms up (unmeasured), then runs the measured load; returns it
@@ -151,16 +152,16 @@ async fn measure(
     cpu: impl Fn() -> Result<Duration, String>,
 ) -> Result<(LoadReport, Duration), String> {
     let balancer = Balancer::new(&[api.to_owned()], config.clients)?;
-    let (base, _) = fleet::load::seed(&balancer, 0).await?;
+    let (base, _) = crate::load::seed(&balancer, 0).await?;
     let base = Arc::new(base);
     let warm = LoadConfig {
         requests: warmup,
         seed: config.seed.wrapping_add(1),
         ..config.clone()
     };
-    let warmed = fleet::load::run(&balancer, &base, &warm).await;
+    let warmed = crate::load::run(&balancer, &base, &warm).await;
     let before = cpu()?;
-    let report = fleet::load::run(&balancer, &base, config).await;
+    let report = crate::load::run(&balancer, &base, config).await;
     let used = cpu()?.saturating_sub(before);
     if warmed.anomaly_count + report.anomaly_count > 0 {
         return Err(format!(
@@ -251,9 +252,11 @@ fn paired(runs: &[Run], rounds: usize, figure: fn(&Run) -> f64) -> f64 {
     )
 }
 
-/// Medians per side and the ratios.
-struct Summary {
-    rounds: usize,
+/// Every run, the medians per side and the ratios.
+#[derive(Debug)]
+pub struct Summary {
+    runs: Vec<Run>,
+    config: BenchConfig,
     /// (on, off) medians.
     throughput: (f64, f64),
     p50: (f64, f64),
@@ -271,29 +274,33 @@ struct Summary {
 }
 
 impl Summary {
-    fn of(runs: &[Run], rounds: usize) -> Self {
-        let both = |figure: fn(&Run) -> f64| (side(runs, true, figure), side(runs, false, figure));
+    fn of(runs: Vec<Run>, config: BenchConfig) -> Self {
+        let (all, rounds) = (&runs[..], config.rounds);
+        let both = |figure: fn(&Run) -> f64| (side(all, true, figure), side(all, false, figure));
         Self {
-            rounds,
             throughput: both(Run::throughput),
             p50: both(Run::p50_ms),
             p99: both(Run::p99_ms),
             cpu: both(Run::cpu_us_per_request),
             best_throughput: (
-                extreme(runs, true, Run::throughput, f64::max),
-                extreme(runs, false, Run::throughput, f64::max),
+                extreme(all, true, Run::throughput, f64::max),
+                extreme(all, false, Run::throughput, f64::max),
             ),
             best_p99: (
-                extreme(runs, true, Run::p99_ms, f64::min),
-                extreme(runs, false, Run::p99_ms, f64::min),
+                extreme(all, true, Run::p99_ms, f64::min),
+                extreme(all, false, Run::p99_ms, f64::min),
             ),
-            paired_throughput: paired(runs, rounds, Run::throughput),
-            paired_p99: paired(runs, rounds, Run::p99_ms),
-            paired_cpu: paired(runs, rounds, Run::cpu_us_per_request),
+            paired_throughput: paired(all, rounds, Run::throughput),
+            paired_p99: paired(all, rounds, Run::p99_ms),
+            paired_cpu: paired(all, rounds, Run::cpu_us_per_request),
+            runs,
+            config,
         }
     }
 
-    fn table(&self) -> String {
+    /// The medians and ratios as a Markdown table.
+    #[must_use]
+    pub fn table(&self) -> String {
         let ratio = |(on, off): (f64, f64)| on / off;
         format!(
             "| build | throughput (req/s) | p50 (ms) | p99 (ms) | service CPU (us/request) |\n\
@@ -315,7 +322,7 @@ impl Summary {
             ratio(self.p50),
             ratio(self.p99),
             ratio(self.cpu),
-            self.rounds,
+            self.config.rounds,
             self.paired_throughput,
             self.paired_p99,
             self.paired_cpu,
@@ -328,8 +335,12 @@ impl Summary {
         )
     }
 
-    fn document(&self, runs: &[Run], config: &LoadConfig, warmup: u64) -> serde_json::Value {
-        let per_round: Vec<_> = runs
+    /// The results file (see the module docs).
+    #[must_use]
+    pub fn document(&self) -> serde_json::Value {
+        let (config, warmup) = (&self.config.load, self.config.warmup);
+        let per_round: Vec<_> = self
+            .runs
             .iter()
             .map(|r| {
                 json!({
@@ -353,7 +364,7 @@ impl Summary {
             "requests_per_round": config.requests,
             "warmup_requests": warmup,
             "seed": config.seed,
-            "rounds": self.rounds,
+            "rounds": self.config.rounds,
             "per_round": per_round,
             "median_on_throughput_rps": self.throughput.0,
             "median_off_throughput_rps": self.throughput.1,

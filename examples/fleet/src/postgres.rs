@@ -1,19 +1,39 @@
-//! A throwaway PostgreSQL cluster for the test run: `initdb` into a temporary
-//! directory, `pg_ctl start` on 127.0.0.1 and a free port, and on drop
-//! (failure included) `pg_ctl stop` and removal of the directory.
+//! A throwaway PostgreSQL cluster, for the test run, the benches and the
+//! service's chores when `DATABASE_URL` names no database: `initdb` into a
+//! temporary directory, `pg_ctl start` on 127.0.0.1 and a free port, and on
+//! drop (failure included) `pg_ctl stop` and removal of the directory.
 //!
 //! `initdb` refuses to run as root, so as root the cluster is created and run
 //! as the `postgres` user, which owns the directory.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub(crate) struct Cluster {
+/// A running cluster; stopped and removed when dropped.
+#[derive(Debug)]
+pub struct Cluster {
     dir: PathBuf,
     bin: PathBuf,
     as_postgres: bool,
-    pub(crate) url: String,
+    /// Its URL: user `postgres`, database `postgres`, trust authentication.
+    pub url: String,
+}
+
+/// `DATABASE_URL`, or a throwaway cluster when it is not set (kept running
+/// by the returned guard).
+///
+/// # Errors
+/// `DATABASE_URL` is not set and no cluster could be started.
+pub fn database() -> Result<(Option<Cluster>, String), String> {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) => Ok((None, url)),
+        Err(_) => {
+            let cluster = Cluster::start()?;
+            let url = cluster.url.clone();
+            Ok((Some(cluster), url))
+        }
+    }
 }
 
 /// The directory holding `initdb` and `pg_ctl`: on PATH, or Debian's.
@@ -38,21 +58,22 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    Ok(listener.local_addr().map_err(|e| e.to_string())?.port())
-}
-
 impl Cluster {
-    /// Starts a cluster, or says why it cannot.
-    pub(crate) fn start() -> Result<Self, String> {
+    /// Starts a cluster.
+    ///
+    /// # Errors
+    /// No `initdb`/`pg_ctl` was found, or they failed (with their output).
+    pub fn start() -> Result<Self, String> {
         let bin = find_bin().ok_or("no initdb/pg_ctl on PATH or under /usr/lib/postgresql")?;
         let as_postgres = is_root();
-        let dir = std::env::temp_dir().join(format!("premix-pg-{}", std::process::id()));
+        // One directory per cluster: a process may run two at once.
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("premix-pg-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("socket"))
             .map_err(|e| format!("{}: {e}", dir.display()))?;
-        let port = free_port()?;
+        let port = crate::process::free_loopback()?.port();
         let mut cluster = Self {
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
             dir,
@@ -83,7 +104,7 @@ impl Cluster {
                 .arg(&options);
             c.args(["-w", "-t", "60", "start"]);
         })?;
-        println!("xtask: PostgreSQL started at {}", cluster.url);
+        println!("PostgreSQL started at {}", cluster.url);
         Ok(cluster)
     }
 
@@ -130,7 +151,7 @@ impl Drop for Cluster {
                     .args(["-m", "immediate", "-w", "stop"]);
             });
             if let Err(e) = stopped {
-                eprintln!("xtask: could not stop PostgreSQL: {e}");
+                eprintln!("could not stop PostgreSQL: {e}");
             }
         }
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -3,86 +3,60 @@
 //! throughput and p50/p99, what was answered, and checks the ORM calls the
 //! load caused against the service's own counters (`/snapshot`), exactly.
 //!
-//! Without `--target` it builds the service (release), starts it on
-//! PostgreSQL (`DATABASE_URL`, or a throwaway cluster) or, with
-//! `--sqlite`, on embedded in-memory SQLite, and stops it at the end.
+//! Without a target it builds the service (release), starts it on
+//! PostgreSQL (`DATABASE_URL`, or a throwaway cluster) or on embedded
+//! in-memory SQLite, and stops it at the end.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fleet::mix::OrmCall;
-use fleet::{Balancer, LoadConfig, LoadReport};
+use crate::mix::OrmCall;
+use crate::process::WorkDir;
+use crate::{Balancer, LoadConfig, LoadReport, postgres, service};
 
-use crate::flags::Flags;
-use crate::service;
-
-pub(crate) const USAGE: &str =
-    "usage: cargo xtask load [--clients N] [--requests N] [--duration SECS] [--seed N] [--sqlite]
-                        [--target URL [--metrics URL]]
-
-  --clients N      concurrent clients (default 8)
-  --requests N     requests at most (default 20000)
-  --duration SECS  time at most (default 60)
-  --seed N         the mix's seed (default 14)
-  --sqlite         run the service on embedded in-memory SQLite instead of PostgreSQL
-  --target URL     drive a service already running there (e.g. http://127.0.0.1:8080)
-  --metrics URL    ... and compare with its /snapshot (e.g. http://127.0.0.1:9464)";
-
-/// The load's settings from the flags.
-pub(crate) fn load_config(
-    flags: &Flags,
-    requests: u64,
-    duration_secs: u64,
-) -> Result<LoadConfig, String> {
-    Ok(LoadConfig {
-        clients: flags.number("--clients", 8)?,
-        requests: flags.number("--requests", requests)?,
-        duration: Duration::from_secs(flags.number("--duration", duration_secs)?),
-        seed: flags.number("--seed", 14)?,
-    })
+/// What to drive, and how hard.
+#[derive(Clone, Debug)]
+pub struct DriveConfig {
+    /// The load.
+    pub load: LoadConfig,
+    /// A service already running there (`http://127.0.0.1:8080`); `None`:
+    /// build and start one.
+    pub target: Option<String>,
+    /// ... and its metrics listener, to compare with its `/snapshot`.
+    pub metrics: Option<String>,
+    /// The started service runs on embedded in-memory SQLite, not PostgreSQL.
+    pub sqlite: bool,
 }
 
-pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    let flags = Flags::parse(
-        args,
-        &[
-            "--clients",
-            "--requests",
-            "--duration",
-            "--seed",
-            "--target",
-            "--metrics",
-        ],
-        &["--sqlite"],
-        USAGE,
-    )?;
-    let config = load_config(&flags, 20_000, 60)?;
+/// Drives the service the config names (or one it starts) and checks the
+/// counts when it knows the service's metrics.
+///
+/// # Errors
+/// The service could not be built, started or reached, some requests could
+/// not be accounted for, or the service counted other ORM calls than the
+/// load caused.
+pub fn run(config: &DriveConfig) -> Result<(), String> {
     let runtime = service::runtime()?;
     let client = service::client()?;
-    if let Some(target) = flags.text("--target") {
-        let metrics = flags.text("--metrics").map(str::to_owned);
-        return runtime.block_on(drive(target.to_owned(), metrics, &config, &client));
+    if let Some(target) = &config.target {
+        let metrics = config.metrics.clone();
+        return runtime.block_on(drive(target.clone(), metrics, &config.load, &client));
     }
     let bin = service::build(true)?;
-    let (_cluster, database) = if flags.switch("--sqlite") {
+    let (_cluster, database) = if config.sqlite {
         (None, "sqlite::memory:".to_owned())
     } else {
-        service::database()?
+        postgres::database()?
     };
-    let dir = fleet::process::WorkDir::new("premix-load")?;
+    let dir = WorkDir::new("premix-load")?;
     runtime.block_on(async {
         let schema = format!("premix_load_{}", std::process::id());
         let schema = database.starts_with("postgres").then_some(schema.as_str());
         let mut instance = service::start(&bin, &database, schema, true, &dir, &client).await?;
-        println!("xtask: service at {} ({database})", instance.api);
-        let driven = drive(
-            instance.api.clone(),
-            instance.metrics.clone(),
-            &config,
-            &client,
-        )
-        .await;
+        println!("service at {} ({database})", instance.api);
+        let metrics = instance.metrics.clone();
+        let driven = drive(instance.api.clone(), metrics, &config.load, &client).await;
         let stopped = instance.process.terminate(Duration::from_secs(30)).await;
         driven.and(stopped.map(|_| ()))
     })
@@ -96,17 +70,17 @@ async fn drive(
     client: &reqwest::Client,
 ) -> Result<(), String> {
     let balancer = Balancer::new(&[target], config.clients)?;
-    let (base, seeded) = fleet::load::seed(&balancer, 0).await?;
+    let (base, seeded) = crate::load::seed(&balancer, 0).await?;
     println!("seed: {}", seeded.summary());
     let before = match &metrics {
-        Some(m) => Some(fleet::snapshot::fetch(client, m).await?),
+        Some(m) => Some(crate::snapshot::fetch(client, m).await?),
         None => None,
     };
     println!(
-        "xtask: {} clients, at most {} requests and {:?}, seed {}",
+        "{} clients, at most {} requests and {:?}, seed {}",
         config.clients, config.requests, config.duration, config.seed
     );
-    let report = fleet::load::run(&balancer, &Arc::new(base), config).await;
+    let report = crate::load::run(&balancer, &Arc::new(base), config).await;
     println!("load: {}", report.summary());
     print_answers(&report);
     if report.anomaly_count > 0 {
@@ -116,7 +90,7 @@ async fn drive(
         ));
     }
     if let (Some(before), Some(metrics)) = (before, metrics) {
-        let after = fleet::snapshot::fetch(client, &metrics).await?;
+        let after = crate::snapshot::fetch(client, &metrics).await?;
         compare(&report, &before.calls(), &after.calls())?;
     }
     Ok(())
