@@ -62,7 +62,7 @@ fn main() -> ExitCode {
         Some("dashboards") => dashboards::run(args.get(1).is_some_and(|a| a == "--check")),
         Some("prepare") => prepare::run_prepare(args.iter().any(|a| a == "--measure")),
         Some("audit") if args.iter().any(|a| a == "--summarize-only") => audit::summarize(),
-        Some("audit") => audit::run(&args[1..]),
+        Some("audit") => audit_options(&args[1..]).and_then(audit::run),
         Some("bench") => {
             let quick = args.iter().any(|a| a == "--quick");
             let mut progress = bench::Progress::new(bench::STEPS, None);
@@ -87,6 +87,27 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask audit`'s flags; anything else is refused.
+fn audit_options(args: &[String]) -> Result<audit::Options, String> {
+    let mut options = audit::Options {
+        budget_minutes: 60,
+        reuse_build_timing: false,
+    };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--budget-minutes" => {
+                let minutes = args.next().and_then(|n| n.parse().ok());
+                options.budget_minutes =
+                    minutes.ok_or("--budget-minutes takes a number of minutes")?;
+            }
+            "--reuse-build-timing" => options.reuse_build_timing = true,
+            other => return Err(format!("audit: unknown flag `{other}`\n\n{USAGE}")),
+        }
+    }
+    Ok(options)
 }
 
 /// The cargo running this xtask (`CARGO`), or `cargo` from PATH.
