@@ -105,7 +105,11 @@ pub(crate) fn summarize() -> Result<(), String> {
     write(&results_dir().join("summary.csv"), &summary::csv(&summary))?;
     for document in render::documents(&summary)? {
         write(&workspace_root().join(document.path), &document.text)?;
-        println!("xtask: wrote {}", document.path);
+        let figures = document.figures.len();
+        println!(
+            "xtask: wrote {} ({figures} figures, each its field's value)",
+            document.path
+        );
     }
     Ok(())
 }

@@ -22,9 +22,14 @@ pub(crate) fn round(x: f64, digits: i32) -> f64 {
     (x * scale).round() / scale
 }
 
-/// `x` as a whole number, as the documents show it.
-fn whole(x: f64) -> i64 {
-    x.round() as i64
+/// A figure read as a whole number (ns per op, bytes), as the documents show it.
+fn whole<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    f64::deserialize(d).map(|x| x.round() as i64)
+}
+
+/// A figure read rounded to `DIGITS` decimals, as the documents show it.
+fn rounded<'de, D: serde::Deserializer<'de>, const DIGITS: i32>(d: D) -> Result<f64, D::Error> {
+    f64::deserialize(d).map(|x| round(x, DIGITS))
 }
 
 /// Reads and parses one result file.
@@ -83,15 +88,23 @@ record! {
     }
     /// Commit, date, machine, toolchain and command of the measuring run.
     struct Header { command: String, commit: String, date: String, machine: String, toolchain: String, }
-    /// The ORM comparison's rows and each run's setting.
-    struct OrmCompare { settings: Vec<Setting>, rows: Vec<OrmRow>, }
+    /// The ORM comparison's rows and each run's setting; read from
+    /// `orm_compare.json` through the aliases as well as from the summary.
+    struct OrmCompare { settings: Vec<Setting>, #[serde(alias = "results")] rows: Vec<OrmRow>, }
     /// How one orm_compare run was set up.
     struct Setting { run: String, setting: String, }
-    /// One contender in one scenario of one run.
+    /// One contender in one scenario of one run, at the documents' precision
+    /// (rounding twice is rounding once, so the summary reads back the same).
     struct OrmRow {
-        run: String, scenario: String, contender: String, verdict: String, reported: bool,
-        rows: u64, prepared: u64, distinct: u64, wall_ns: i64, cpu_ns: i64, wall_ratio: f64,
-        cpu_ratio: f64, blocks: f64,
+        run: String, scenario: String, contender: String,
+        #[serde(alias = "fairness")] verdict: String, reported: bool, rows: u64,
+        #[serde(alias = "prepared_statements")] prepared: u64,
+        #[serde(alias = "distinct_statements")] distinct: u64,
+        #[serde(alias = "wall_ns_per_op", deserialize_with = "whole")] wall_ns: i64,
+        #[serde(alias = "cpu_ns_per_op", deserialize_with = "whole")] cpu_ns: i64,
+        #[serde(alias = "wall_ratio_to_raw", deserialize_with = "rounded::<_, 3>")] wall_ratio: f64,
+        #[serde(alias = "cpu_ratio_to_raw", deserialize_with = "rounded::<_, 3>")] cpu_ratio: f64,
+        #[serde(alias = "blocks_per_op", deserialize_with = "rounded::<_, 2>")] blocks: f64,
     }
     /// Fairness verdict counts per run and the declared differences.
     struct Fairness { counts: Vec<FairnessCount>, reasons: Vec<String>, }
@@ -237,15 +250,8 @@ macro_rules! raw {
 }
 
 raw! {
-    struct RawOrmCompare { settings: Vec<Setting>, results: Vec<RawOrmResult>, }
-    struct RawOrmResult {
-        run: String, scenario: String, contender: String,
-        fairness: String, reported: bool, rows: u64,
-        prepared_statements: u64, distinct_statements: u64,
-        wall_ns_per_op: f64, cpu_ns_per_op: f64,
-        wall_ratio_to_raw: f64, cpu_ratio_to_raw: f64,
-        blocks_per_op: f64, intentional_difference: Option<String>,
-    }
+    struct RawVerdicts { results: Vec<RawVerdict>, }
+    struct RawVerdict { run: String, fairness: String, reported: bool, intentional_difference: Option<String>, }
     struct RawCallgrind { method: String, results: Vec<CallgrindRow>, }
     struct RawOverhead { rounds: u64, calls_per_round: u64, results: Vec<RawOverheadResult>, }
     struct RawOverheadResult {
@@ -262,7 +268,7 @@ raw! {
     struct RawAllocProfile { method: String, profiles: Vec<RawProfileResult>, }
     struct RawProfileResult {
         side: String, scenario: String, ops: u64,
-        blocks_per_op: f64, bytes_per_op: f64,
+        blocks_per_op: f64, #[serde(deserialize_with = "whole")] bytes_per_op: i64,
         charged_blocks_per_op: Option<f64>, driver_blocks_per_op: Option<f64>,
         orm_lines: Vec<RawLine>, made_at: Vec<RawLine>,
     }
@@ -348,30 +354,8 @@ pub(crate) fn header() -> Header {
     }
 }
 
-fn orm_compare(merged: &RawOrmCompare) -> OrmCompare {
-    let rows = merged.results.iter().map(|r| OrmRow {
-        run: r.run.clone(),
-        scenario: r.scenario.clone(),
-        contender: r.contender.clone(),
-        verdict: r.fairness.clone(),
-        reported: r.reported,
-        rows: r.rows,
-        prepared: r.prepared_statements,
-        distinct: r.distinct_statements,
-        wall_ns: whole(r.wall_ns_per_op),
-        cpu_ns: whole(r.cpu_ns_per_op),
-        wall_ratio: round(r.wall_ratio_to_raw, 3),
-        cpu_ratio: round(r.cpu_ratio_to_raw, 3),
-        blocks: round(r.blocks_per_op, 2),
-    });
-    OrmCompare {
-        settings: merged.settings.clone(),
-        rows: rows.collect(),
-    }
-}
-
 /// Pass / declared / refused counts per run, and the declared reasons.
-fn fairness(merged: &RawOrmCompare) -> Fairness {
+fn fairness(merged: &RawVerdicts) -> Fairness {
     let mut counts: Vec<FairnessCount> = Vec::new();
     let mut reasons: Vec<String> = Vec::new();
     for r in &merged.results {
@@ -621,7 +605,7 @@ fn alloc(doc: RawAllocProfile) -> Alloc {
             orm_lines: top(p.orm_lines),
             made_at: top(p.made_at),
             blocks_per_op: round(p.blocks_per_op, 2),
-            bytes_per_op: whole(p.bytes_per_op),
+            bytes_per_op: p.bytes_per_op,
             charged_blocks_per_op: p.charged_blocks_per_op.map(|x| round(x, 2)),
             driver_blocks_per_op: p.driver_blocks_per_op.map(|x| round(x, 2)),
             side: p.side,
@@ -770,8 +754,7 @@ fn bloat(doc: RawBloat) -> Bloat {
 /// does not have the fields this code reads.
 pub(crate) fn build() -> Result<Summary, String> {
     let dir = results_dir();
-    let merged: RawOrmCompare = read(&dir.join("orm_compare.json"))?;
-    let orm_compare = orm_compare(&merged);
+    let orm_compare: OrmCompare = read(&dir.join("orm_compare.json"))?;
     let gate_on = read_optional::<RawGate>(&dir.join("runs/alloc_gate_on.json"))?;
     let gate_off = read_optional::<RawGate>(&dir.join("runs/alloc_gate_off.json"))?;
     let service_load = read_optional::<ServiceLoad>(&dir.join("runs/service_load.json"))?;
@@ -779,7 +762,7 @@ pub(crate) fn build() -> Result<Summary, String> {
         .map_err(|e| format!("locality_sweep.csv: {e}"))?;
     Ok(Summary {
         header: read(&dir.join("audit_run.json"))?,
-        fairness: fairness(&merged),
+        fairness: fairness(&read(&dir.join("orm_compare.json"))?),
         instrument_cost: instrument_cost(&orm_compare.rows),
         orm_compare,
         callgrind: callgrind(read(&dir.join("callgrind.json"))?)?,
