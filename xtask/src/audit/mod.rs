@@ -9,13 +9,15 @@
 //! 4. every bench, as `cargo xtask bench` runs them (`../bench.rs`);
 //! 5. build timing: `cargo xtask prepare --measure` (skipped with
 //!    `--reuse-build-timing`, which keeps `benches/results/build_timing.json`);
-//! 6. the summary (`summary.rs`, `findings.rs`) and the documents
-//!    (`render.rs`).
+//! 6. the summary (`collect.rs` into `summary.rs`'s types), the verdicts
+//!    (`findings.rs`, against `thresholds.rs`) and the documents (`render.rs`
+//!    and `xtask/templates/`).
 //!
 //! `--budget-minutes N` (default 60) bounds the run: a step that would start
 //! after the budget has run out is refused, and nothing is rendered.
 
 mod bloat;
+mod collect;
 mod expand;
 mod findings;
 mod render;
@@ -60,7 +62,7 @@ pub(crate) fn run(options: Options) -> Result<(), String> {
     let mut progress = Progress::new(5 + bench::STEPS, Some(budget));
 
     progress.step("tooling check")?;
-    let header = serde_json::to_string_pretty(&summary::header()).map_err(|e| e.to_string())?;
+    let header = serde_json::to_string_pretty(&collect::header()).map_err(|e| e.to_string())?;
     write(&results_dir().join("audit_run.json"), &(header + "\n"))?;
     let missing: Vec<String> = [&tools::CARGO_EXPAND, &tools::CARGO_BLOAT, &tools::SQLX_CLI]
         .into_iter()
@@ -98,7 +100,7 @@ pub(crate) fn run(options: Options) -> Result<(), String> {
 /// A result file that is missing or malformed, a template error, or a
 /// figure that is not the value of its field.
 pub(crate) fn summarize() -> Result<(), String> {
-    let mut summary = summary::build()?;
+    let mut summary = collect::build()?;
     findings::judge(&mut summary)?;
     let json = serde_json::to_value(&summary).map_err(|e| e.to_string())?;
     write(&results_dir().join("summary.json"), &bench::pretty(&json))?;

@@ -21,23 +21,19 @@ pub(crate) const DOCUMENTS: [(&str, &str); 3] = [
     ("docs/audits/ZERO_OVERHEAD_AUDIT.md", "audit.md.j2"),
 ];
 
+/// `(name, source)` of each template in `xtask/templates/`.
+macro_rules! templates {
+    ($($name:literal),*) => { [$(($name, include_str!(concat!("../../templates/", $name)))),*] };
+}
+
 /// The templates, compiled into the binary so a stale checkout cannot
 /// render with other prose.
-const TEMPLATES: [(&str, &str); 5] = [
-    (
-        "summary.md.j2",
-        include_str!("../../templates/summary.md.j2"),
-    ),
-    (
-        "benchmark_results.md.j2",
-        include_str!("../../templates/benchmark_results.md.j2"),
-    ),
-    ("audit.md.j2", include_str!("../../templates/audit.md.j2")),
-    ("tables.md.j2", include_str!("../../templates/tables.md.j2")),
-    (
-        "findings.md.j2",
-        include_str!("../../templates/findings.md.j2"),
-    ),
+const TEMPLATES: [(&str, &str); 5] = templates![
+    "summary.md.j2",
+    "benchmark_results.md.j2",
+    "audit.md.j2",
+    "tables.md.j2",
+    "findings.md.j2"
 ];
 
 /// Where a figure starts, where its path ends and its text begins, and where
@@ -160,17 +156,6 @@ pub(crate) fn environment() -> Environment<'static> {
     env
 }
 
-/// Renders `template` (or one of its macros, `name` with `args`) over the
-/// summary with the figures marked.
-pub(crate) fn render_marked(
-    env: &Environment<'_>,
-    template: &str,
-    ctx: Value,
-) -> Result<String, String> {
-    let template = env.get_template(template).map_err(|e| format!("{e:#}"))?;
-    template.render(ctx).map_err(|e| format!("{e:#}"))
-}
-
 /// The text without marks, and the figures that were marked in it.
 pub(crate) fn unmark(marked: &str) -> (String, Vec<Figure>) {
     let mut text = String::with_capacity(marked.len());
@@ -244,7 +229,10 @@ pub(crate) fn documents(summary: &Summary) -> Result<Vec<Rendered>, String> {
     DOCUMENTS
         .iter()
         .map(|&(path, template)| {
-            let marked = render_marked(&env, template, ctx.clone())?;
+            let template = env.get_template(template).map_err(|e| format!("{e:#}"))?;
+            let marked = template
+                .render(&ctx)
+                .map_err(|e| format!("{path}: {e:#}"))?;
             let (text, figures) = unmark(&marked);
             check(&figures, &json).map_err(|e| format!("{path}:\n{e}"))?;
             Ok(Rendered {
