@@ -209,7 +209,9 @@ fn verdicts(s: &Summary) -> Result<Json, String> {
         "cg_worst_fork": cg_row(worst_name, "fork"), "cg_worst_raw": cg_row(worst_name, "raw"),
         "gap": gap, "adds_none": adds_none, "control": need(row(s, "sqlite", control, "fork"), "control row")?,
         "acquire": acquire, "refs_off": refs(false), "refs_on": refs(true),
-        "deltas": s.bloat.crate_deltas.len().min(4), "cost_within": cost_within,
+        "deltas": s.bloat.crate_deltas.len().min(4),
+        "off_smaller": s.bloat.file_delta_kib > 0.0, "off_text_smaller": s.bloat.text_delta_kib > 0.0,
+        "instrument_adds": s.callgrind.instrument_on_minus_off > 0, "cost_within": cost_within,
         "time_over": cost.worst.as_ref().is_some_and(|w| w.on_over_off > cost.time_target),
     });
     let more = json!({
