@@ -243,3 +243,77 @@ pub(crate) fn documents(summary: &Summary) -> Result<Vec<Rendered>, String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::{read_json, results_dir};
+
+    /// The numbers a reader sees in `text`: maximal runs of word characters
+    /// and dots that are digits and dots (a trailing `x` allowed: "1.05x");
+    /// "eager_50x10", "v0.8" or "F3" are names.
+    fn numbers(text: &str) -> Vec<&str> {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .map(|run| run.trim_end_matches('.'))
+            .map(|run| run.strip_suffix('x').unwrap_or(run))
+            .filter(|run| run.starts_with(|c: char| c.is_ascii_digit()))
+            .filter(|run| run.chars().all(|c| c.is_ascii_digit() || c == '.'))
+            .collect()
+    }
+
+    fn strings<'j>(json: &'j Json, out: &mut Vec<&'j str>) {
+        match json {
+            Json::String(s) => out.push(s),
+            Json::Array(items) => items.iter().for_each(|v| strings(v, out)),
+            Json::Object(map) => map.values().for_each(|v| strings(v, out)),
+            _ => {}
+        }
+    }
+
+    /// The numbers in `marked` outside its figures that are neither in the
+    /// template `sources` nor inside a string field of `json`.
+    fn stray_numbers(marked: &str, sources: &str, json: &Json) -> Vec<String> {
+        let mut fields = Vec::new();
+        strings(json, &mut fields);
+        let prose: Vec<&str> = marked
+            .split(OPEN)
+            .map(|part| part.split_once(CLOSE).map_or(part, |(_, after)| after))
+            .collect();
+        numbers(&prose.join(" "))
+            .into_iter()
+            .filter(|n| !sources.contains(n) && !fields.iter().any(|f| f.contains(n)))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Outside the marked figures, a document's numbers are the templates'
+    /// own prose ("127.0.0.1", "50 pages") or inside a string field (a
+    /// setting, a finding's sentences, whose figures `findings::judge`
+    /// checked): no template prints a number that is not a field's.
+    #[test]
+    fn no_number_reaches_a_document_unmarked() {
+        let json = read_json(&results_dir().join("summary.json")).expect("committed");
+        let sources: String = TEMPLATES.iter().map(|(_, source)| *source).collect();
+        let env = environment();
+        let ctx = minijinja::context! { s => context(&json, "") };
+        for (path, template) in DOCUMENTS {
+            let marked = env.get_template(template).unwrap().render(&ctx).unwrap();
+            let stray = stray_numbers(&marked, &sources, &json);
+            assert!(
+                stray.is_empty(),
+                "{path} prints numbers from no field: {stray:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_number_printed_from_no_field_is_caught() {
+        let json = serde_json::json!({"n": 7, "items": ["a", "b", "c", "d", "e"]});
+        let source = "{{ s.n }} and {{ s.items | length }} items";
+        let marked = environment()
+            .render_str(source, minijinja::context! { s => context(&json, "") })
+            .unwrap();
+        assert_eq!(unmark(&marked).0, "7 and 5 items");
+        assert_eq!(stray_numbers(&marked, source, &json), ["5"]);
+    }
+}
