@@ -22,16 +22,18 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
-    /// The value if nothing was reported, every error otherwise. A stage
-    /// that cannot produce a value (`None`) has always pushed the reason.
-    pub(crate) fn finish<T>(self, value: Option<T>) -> syn::Result<T> {
-        match (self.0, value) {
-            (None, Some(value)) => Ok(value),
-            (Some(error), _) => Err(error),
-            (None, None) => Err(syn::Error::new(
-                Span::call_site(),
-                "premix-orm-fork-macros refused this input without saying why; please report it",
-            )),
+    /// The value if nothing was reported, every error otherwise.
+    pub(crate) fn finish<T>(self, value: T) -> syn::Result<T> {
+        match self.0 {
+            Some(error) => Err(error),
+            None => Ok(value),
         }
+    }
+
+    /// The errors as `compile_error!` invocations.
+    pub(crate) fn into_compile_error(self) -> proc_macro2::TokenStream {
+        self.0
+            .map(|error| error.to_compile_error())
+            .unwrap_or_default()
     }
 }

@@ -19,9 +19,12 @@ use crate::errors::Errors;
 /// The derive's output: the generated items, or every error found.
 pub(crate) fn derive(input: &DeriveInput, krate: &TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    // `None`: not a struct with named fields (reported); nothing to check.
-    let model = parse::parse(input, &mut errors);
-    let def = model.map(|model| validate::validate(model, &mut errors));
+    // `None`: not a struct with named fields (reported); the checks that
+    // follow would only repeat it.
+    let Some(model) = parse::parse(input, &mut errors) else {
+        return errors.into_compile_error();
+    };
+    let def = validate::validate(model, &mut errors);
     match errors.finish(def) {
         Ok(def) => expand::expand(&def, krate),
         Err(error) => error.to_compile_error(),

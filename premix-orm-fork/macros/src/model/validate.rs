@@ -5,8 +5,6 @@
 //! `parent_id` field. Each error sits on the field, type or attribute at
 //! fault; all of them are reported together.
 
-use syn::spanned::Spanned;
-
 use super::def::{
     BelongsTo, BelongsToField, Column, ColumnSql, HasMany, ModelDef, default_table, foreign_key_for,
 };
@@ -18,10 +16,10 @@ use crate::errors::Errors;
 /// empty afterwards.
 pub(crate) fn validate(input: ModelInput, errors: &mut Errors) -> ModelDef {
     if !input.generics.params.is_empty() {
-        errors.at(
-            input.generics.span(),
+        errors.push(syn::Error::new_spanned(
+            &input.generics,
             "#[derive(Model)] does not support generic structs",
-        );
+        ));
     }
     let mut columns = Vec::new();
     let mut ignored = Vec::new();
@@ -31,10 +29,10 @@ pub(crate) fn validate(input: ModelInput, errors: &mut Errors) -> ModelDef {
         // A relation is never a column, whatever else the field says.
         if let Some(child) = field.has_many {
             if vec_in_option(&field.ty).is_none() {
-                errors.at(
-                    field.ty.span(),
+                errors.push(syn::Error::new_spanned(
+                    &field.ty,
                     "a #[has_many] field must have type `Option<Vec<Child>>`",
-                );
+                ));
             }
             has_many.push(HasMany {
                 field: field.ident.clone(),
@@ -45,10 +43,10 @@ pub(crate) fn validate(input: ModelInput, errors: &mut Errors) -> ModelDef {
         }
         if let Some(parent) = field.belongs_to {
             if option_inner(&field.ty).is_none() {
-                errors.at(
-                    field.ty.span(),
+                errors.push(syn::Error::new_spanned(
+                    &field.ty,
                     "a #[belongs_to] field must have type `Option<Parent>`",
-                );
+                ));
             }
             if let Some(column) = foreign_key_for(&parent) {
                 parent_fields.push(BelongsToField {
@@ -92,26 +90,26 @@ pub(crate) fn validate(input: ModelInput, errors: &mut Errors) -> ModelDef {
             "a Model needs an `id` field (i32 or i64), its primary key",
         ),
         Some(id) if !id.integer || id.nullable => {
-            errors.at(id.ty.span(), "`id` must be i32 or i64");
+            errors.push(syn::Error::new_spanned(&id.ty, "`id` must be i32 or i64"));
         }
         _ => {}
     }
     let soft_delete = position("deleted_at");
     if let Some(column) = soft_delete.map(|i| &columns[i]) {
         if !column.nullable {
-            errors.at(
-                column.ty.span(),
+            errors.push(syn::Error::new_spanned(
+                &column.ty,
                 "`deleted_at` must be an Option: NULL means not deleted",
-            );
+            ));
         }
     }
     let version = position("version");
     if let Some(column) = version.map(|i| &columns[i]) {
         if !column.integer || column.nullable {
-            errors.at(
-                column.ty.span(),
+            errors.push(syn::Error::new_spanned(
+                &column.ty,
                 "`version` must be an integer (optimistic locking)",
-            );
+            ));
         }
     }
 
@@ -165,13 +163,13 @@ fn foreign_keys(
             continue;
         };
         if !has_column(&column.to_string()) {
-            errors.at(
-                parent.span(),
+            errors.push(syn::Error::new_spanned(
+                parent,
                 format!(
                     "#[belongs_to({})] expects a field `{column}`",
                     quote::quote!(#parent)
                 ),
-            );
+            ));
         }
         let parent_table = parent
             .segments

@@ -12,15 +12,11 @@ pub(crate) use parse::QueryInput;
 
 use proc_macro2::TokenStream;
 
-use crate::errors::Errors;
-
 /// The macro's output: the statement, or every error beside a placeholder
 /// of the right type.
 pub(crate) fn query(input: QueryInput, krate: &TokenStream) -> TokenStream {
-    let mut errors = Errors::default();
     let model = input.model.clone();
-    let query = validate::validate(input, &mut errors);
-    match errors.finish(query) {
+    match validate::validate(input) {
         Ok(query) => expand::expand(&query, krate),
         Err(error) => expand::placeholder(&model, &error, krate),
     }

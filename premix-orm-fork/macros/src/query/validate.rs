@@ -39,9 +39,10 @@ pub(crate) enum Call {
     ReturningAll,
 }
 
-/// The checked query; `None` only when an error was pushed.
-pub(crate) fn validate(input: QueryInput, errors: &mut Errors) -> Option<Query> {
-    let op = operation(&input.op, errors);
+/// The checked query, or every error found in it.
+pub(crate) fn validate(input: QueryInput) -> syn::Result<Query> {
+    let mut errors = Errors::default();
+    let op = operation(&input.op);
     // Counted as written: a `set` with a bad argument is reported as that,
     // not also as missing.
     let set_written = input.calls.iter().any(|call| call.name == "set");
@@ -53,9 +54,18 @@ pub(crate) fn validate(input: QueryInput, errors: &mut Errors) -> Option<Query> 
             Err(error) => errors.push(error),
         }
     }
-    let op = op?;
-    placement(op, &input.op, &calls, set_written, errors);
-    Some(Query {
+    let op = match op {
+        Ok(op) => op,
+        // Where a call belongs depends on the operation: nothing to check.
+        Err(mut error) => {
+            if let Err(more) = errors.finish(()) {
+                error.combine(more);
+            }
+            return Err(error);
+        }
+    };
+    placement(op, &input.op, &calls, set_written, &mut errors);
+    errors.finish(Query {
         model: input.model,
         op: Ident::new(op, input.op.span()),
         calls: calls.into_iter().map(|(call, _)| call).collect(),
@@ -63,19 +73,18 @@ pub(crate) fn validate(input: QueryInput, errors: &mut Errors) -> Option<Query> 
 }
 
 /// The `QueryOp` variant for the user's operation.
-fn operation(op: &Ident, errors: &mut Errors) -> Option<&'static str> {
-    Some(match op.to_string().as_str() {
+fn operation(op: &Ident) -> syn::Result<&'static str> {
+    Ok(match op.to_string().as_str() {
         "SELECT" => "Select",
         "FIND" => "Find",
         "INSERT" => "Insert",
         "UPDATE" => "Update",
         "DELETE" => "Delete",
         other => {
-            errors.at(
+            return Err(syn::Error::new(
                 op.span(),
                 format!("unknown operation `{other}`; expected {OPS}"),
-            );
-            return None;
+            ));
         }
     })
 }
