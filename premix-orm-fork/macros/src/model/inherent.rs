@@ -10,6 +10,10 @@ use quote::{format_ident, quote};
 
 use super::def::{ModelDef, child_foreign_key};
 
+// Input:  #[belongs_to(Team)] struct User { id: i32, team_id: i32,
+//             #[has_many(Post)] posts: Option<Vec<Post>> }
+// Output: const posts: Relation<User>; async fn load_posts(&self, ..) -> Vec<Post>;
+//         async fn team(&self, ..) -> Option<Team>; fn create_table_sql() -> String, ...
 /// The items of `impl Model { ... }`.
 pub(crate) fn methods(def: &ModelDef, krate: &TokenStream) -> TokenStream {
     let ident = &def.ident;
@@ -155,6 +159,8 @@ pub(crate) fn methods(def: &ModelDef, krate: &TokenStream) -> TokenStream {
     }
 }
 
+// Input:  struct User { id: i32, name: String }
+// Output: mod columns_user { pub const ID: &str = "id"; pub const NAME: &str = "name"; }
 /// `mod columns_<model>`: a `&str` constant per column.
 pub(crate) fn columns_module(def: &ModelDef) -> TokenStream {
     let ident = &def.ident;

@@ -6,6 +6,8 @@
 
 mod def;
 mod expand;
+#[cfg(test)]
+mod expansion_test;
 mod inherent;
 mod parse;
 mod types;
