@@ -50,6 +50,10 @@ pub(crate) struct FieldInput {
     pub(crate) belongs_to: Option<syn::Path>,
 }
 
+const NOT_NAMED: &str = "#[derive(Model)] needs a struct with named fields";
+const NOT_A_STRUCT: &str = "#[derive(Model)] can only be derived for structs";
+const BELONGS_TO: &str = "`#[belongs_to(Parent)]`, the parent model";
+const HAS_MANY: &str = "`#[has_many(Child)]`, the child model";
 const STRUCT_OPTIONS: &str =
     "unknown premix option; expected `table = \"...\"`, `custom_hooks` or `custom_validation`";
 const FIELD_OPTIONS: &str = "unknown premix field option; expected `ignore`, `sensitive`, \
@@ -77,32 +81,20 @@ pub(crate) fn parse(input: &DeriveInput, errors: &mut Errors) -> Option<ModelInp
         Data::Struct(data) => match &data.fields {
             Fields::Named(named) => Some(&named.named),
             Fields::Unnamed(unnamed) => {
-                errors.at(
-                    unnamed.span(),
-                    "#[derive(Model)] needs a struct with named fields",
-                );
+                errors.at(unnamed.span(), NOT_NAMED);
                 None
             }
             Fields::Unit => {
-                errors.at(
-                    input.ident.span(),
-                    "#[derive(Model)] needs a struct with named fields",
-                );
+                errors.at(input.ident.span(), NOT_NAMED);
                 None
             }
         },
         Data::Enum(data) => {
-            errors.at(
-                data.enum_token.span,
-                "#[derive(Model)] can only be derived for structs",
-            );
+            errors.at(data.enum_token.span, NOT_A_STRUCT);
             None
         }
         Data::Union(data) => {
-            errors.at(
-                data.union_token.span,
-                "#[derive(Model)] can only be derived for structs",
-            );
+            errors.at(data.union_token.span, NOT_A_STRUCT);
             None
         }
     };
@@ -115,12 +107,12 @@ pub(crate) fn parse(input: &DeriveInput, errors: &mut Errors) -> Option<ModelInp
 
 fn struct_attribute(attr: &Attribute, model: &mut ModelInput, errors: &mut Errors) {
     if attr.path().is_ident("belongs_to") {
-        match relation_path(attr, "`#[belongs_to(Parent)]`, the parent model") {
+        match relation_path(attr, BELONGS_TO) {
             Ok(parent) => model.belongs_to.push(parent),
             Err(error) => errors.push(error),
         }
     } else if attr.path().is_ident("has_many") {
-        match relation_path(attr, "`#[has_many(Child)]`, the child model") {
+        match relation_path(attr, HAS_MANY) {
             Ok(child) => model.has_many.push(child),
             Err(error) => errors.push(error),
         }
@@ -155,12 +147,12 @@ fn field(ident: Ident, field: &syn::Field, errors: &mut Errors) -> FieldInput {
     };
     for attr in &field.attrs {
         if attr.path().is_ident("has_many") {
-            match relation_path(attr, "`#[has_many(Child)]`, the child model") {
+            match relation_path(attr, HAS_MANY) {
                 Ok(child) => input.has_many = Some(child),
                 Err(error) => errors.push(error),
             }
         } else if attr.path().is_ident("belongs_to") {
-            match relation_path(attr, "`#[belongs_to(Parent)]`, the parent model") {
+            match relation_path(attr, BELONGS_TO) {
                 Ok(parent) => input.belongs_to = Some(parent),
                 Err(error) => errors.push(error),
             }
