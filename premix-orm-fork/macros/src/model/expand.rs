@@ -5,7 +5,7 @@
 //! [`ModelDef`]: nothing here can fail.
 //!
 //! The inherent methods and the `columns_<model>` module are in
-//! [`inherent`](super::inherent).
+//! [`super::inherent`].
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
