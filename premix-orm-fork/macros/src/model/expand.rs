@@ -1,14 +1,20 @@
 //! Code generation for `#[derive(Model)]`: thin glue around a `static`
-//! `ModelMeta`; every operation lives in the library.
+//! `ModelMeta`; every operation lives in the library, generic over the
+//! backend, so the user's crate compiles little and the library's own
+//! `instrument` feature decides what is counted. Input is a checked
+//! [`ModelDef`]: nothing here can fail.
+//!
+//! The inherent methods and the `columns_<model>` module are in
+//! [`super::inherent`].
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::model::{ColumnSql, ModelDef};
+use super::def::{ColumnSql, ModelDef, child_foreign_key};
+use super::inherent;
 
 pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
     let ident = &def.ident;
-    let vis = &def.vis;
     let table = &def.table;
     let sqlx = quote!(#krate::sqlx);
 
@@ -108,7 +114,7 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
             quote!(#name => ::core::option::Option::Some(::core::primitive::i64::from(self.#field)),)
         }
     });
-    let parent_fk = format!("{}_id", ident.to_string().to_lowercase());
+    let parent_fk = child_foreign_key(ident);
     let relation_arms = def.has_many.iter().map(|h| {
         let field = &h.field;
         let name = h.field.to_string();
@@ -139,146 +145,11 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
             }
         }
     });
-    let lowercase_last = |path: &syn::Path| {
-        path.segments
-            .last()
-            .map(|s| s.ident.to_string().to_lowercase())
-            .unwrap_or_default()
-    };
-    let parent_methods: Vec<String> = def.lazy_parents.iter().map(lowercase_last).collect();
-
     let hooks = (!def.custom_hooks).then(|| quote!(impl #krate::ModelHooks for #ident {}));
     let validation =
         (!def.custom_validation).then(|| quote!(impl #krate::ModelValidation for #ident {}));
-
-    let relation_consts = def
-        .has_many
-        .iter()
-        .map(|h| &h.field)
-        .chain(def.belongs_to_fields.iter().map(|b| &b.field))
-        .map(|field| {
-            let name = field.to_string();
-            // A lazy parent accessor of the same name takes the name, as in
-            // premix: the handle is then `<field>_rel`.
-            let handle = if parent_methods.contains(&name) {
-                format_ident!("{}_rel", field)
-            } else {
-                field.clone()
-            };
-            quote! {
-                /// Typed handle for `include(...)`.
-                #[allow(non_upper_case_globals)]
-                #vis const #handle: #krate::Relation<#ident> = #krate::Relation::new(#name);
-            }
-        });
-    let lazy_has_many = def.has_many.iter().map(|h| {
-        let method = format_ident!("load_{}", h.field);
-        let child = &h.child;
-        quote! {
-            /// Loads this relation now, in one query.
-            ///
-            /// # Errors
-            /// What the database reports.
-            #vis async fn #method<'a, E, DB>(&self, executor: E) -> ::core::result::Result<::std::vec::Vec<#child>, #sqlx::Error>
-            where
-                E: #krate::IntoExecutor<'a, DB = DB>,
-                DB: #krate::SqlDialect,
-                #child: #krate::Model<DB>,
-                Self: #krate::Model<DB>,
-            {
-                let id = <Self as #krate::Model<DB>>::__id(self);
-                <#child as #krate::Model<DB>>::find(executor).filter_eq(#parent_fk, id).all().await
-            }
-        }
-    });
-    let lazy_children = def.lazy_children.iter().map(|child| {
-        let method = format_ident!("{}s_lazy", lowercase_last(child));
-        quote! {
-            /// The children of this row, loaded now in one query.
-            ///
-            /// # Errors
-            /// What the database reports.
-            #vis async fn #method<'a, E, DB>(&self, executor: E) -> ::core::result::Result<::std::vec::Vec<#child>, #sqlx::Error>
-            where
-                E: #krate::IntoExecutor<'a, DB = DB>,
-                DB: #krate::SqlDialect,
-                #child: #krate::Model<DB>,
-                Self: #krate::Model<DB>,
-            {
-                let id = <Self as #krate::Model<DB>>::__id(self);
-                <#child as #krate::Model<DB>>::find(executor).filter_eq(#parent_fk, id).all().await
-            }
-        }
-    });
-    let lazy_belongs_to = def.lazy_parents.iter().map(|parent| {
-        let column = format_ident!("{}_id", lowercase_last(parent));
-        let method = format_ident!("{}", lowercase_last(parent));
-        quote! {
-            /// The parent row, loaded now.
-            ///
-            /// # Errors
-            /// What the database reports.
-            #vis async fn #method<'a, E, DB>(&self, executor: E) -> ::core::result::Result<::core::option::Option<#parent>, #sqlx::Error>
-            where
-                E: #krate::IntoExecutor<'a, DB = DB>,
-                DB: #krate::SqlDialect,
-                #parent: #krate::Model<DB>,
-            {
-                <#parent as #krate::Model<DB>>::find_by_id(executor, ::core::primitive::i64::from(self.#column)).await
-            }
-        }
-    });
-    let columns_module = format_ident!("columns_{}", ident.to_string().to_lowercase());
-    let column_consts = def.columns.iter().map(|c| {
-        let konst = format_ident!("{}", c.ident.to_string().to_uppercase());
-        let name = c.ident.to_string();
-        let doc = format!("The `{name}` column.");
-        quote!(#[doc = #doc] pub const #konst: &str = #name;)
-    });
-    let default_backend = |name: &str, ret: TokenStream, doc: &str| {
-        let method = format_ident!("{}", name);
-        quote! {
-            #[doc = #doc]
-            #[doc = ""]
-            #[doc = "On the default backend: the only one compiled in, or SQLite when both are; `<Model as premix_orm::Model<DB>>::` names another."]
-            #vis fn #method<DB>() -> #ret
-            where
-                (): #krate::__private::DefaultBackend<DB>,
-                DB: #krate::SqlDialect,
-                Self: #krate::Model<DB>,
-            {
-                <Self as #krate::Model<DB>>::#method()
-            }
-        }
-    };
-    let default_backend_fns = [
-        default_backend(
-            "create_table_sql",
-            quote!(::std::string::String),
-            "`CREATE TABLE IF NOT EXISTS` for this model.",
-        ),
-        default_backend("table_name", quote!(&'static str), "The table's name."),
-        default_backend(
-            "list_columns",
-            quote!(::std::vec::Vec<::std::string::String>),
-            "The persisted columns, in field order.",
-        ),
-        default_backend(
-            "has_soft_delete",
-            quote!(bool),
-            "Whether `delete` sets `deleted_at`.",
-        ),
-        default_backend(
-            "sensitive_fields",
-            quote!(&'static [&'static str]),
-            "The `#[premix(sensitive)]` columns.",
-        ),
-        default_backend(
-            "relation_names",
-            quote!(&'static [&'static str]),
-            "The relations `include` accepts.",
-        ),
-    ];
+    let methods = inherent::methods(def, krate);
+    let columns_module = inherent::columns_module(def);
 
     quote! {
         const _: () = {
@@ -393,18 +264,10 @@ pub(crate) fn expand(def: &ModelDef, krate: &TokenStream) -> TokenStream {
             #validation
 
             impl #ident {
-                #(#relation_consts)*
-                #(#lazy_has_many)*
-                #(#lazy_children)*
-                #(#lazy_belongs_to)*
-                #(#default_backend_fns)*
+                #methods
             }
         };
 
-        /// The model's column names, for filters (`filter_eq(columns_user::NAME, ...)`).
-        #[allow(dead_code, non_snake_case)]
-        #vis mod #columns_module {
-            #(#column_consts)*
-        }
+        #columns_module
     }
 }
