@@ -10,7 +10,15 @@
 //! across sizes. Exported as `premix_eager_load_total` and the
 //! `premix_eager_load_parents` / `premix_eager_load_duration_seconds`
 //! histograms.
+//!
+//! The ORM describes its own choice, once, where it declares its
+//! [`EagerSite`]: its strategy type implements [`Strategy`] (the closed set
+//! of `strategy` label values), and [`ParentBuckets`] put the bucket edges
+//! where its own threshold is, so each bucket holds one strategy. This
+//! crate knows no ORM's strategies or thresholds; an ORM that says nothing
+//! about buckets gets [`ParentBuckets::DEFAULT`], decades.
 
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
@@ -22,43 +30,138 @@ use crate::callsite::{find_or_register, same_label};
 use crate::names::{self, label};
 use crate::scope::Cost;
 
-/// How children found their parent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Strategy {
-    /// Sorted `Vec` of parent ids and binary search.
-    Vec,
-    /// `HashMap` from parent id.
-    HashMap,
+/// The grouping strategies of one ORM, as its eager loads report them.
+///
+/// Implemented by the ORM's own type, so there is one definition of its
+/// strategies; [`LABELS`](Self::LABELS) is declared once and is the closed
+/// set of the `strategy` label, whatever the ORM records.
+///
+/// ```
+/// use premix_instrument::locality::{EagerSite, Strategy};
+///
+/// #[derive(Clone, Copy)]
+/// enum Grouping {
+///     Vec,
+///     HashMap,
+/// }
+///
+/// impl Strategy for Grouping {
+///     const LABELS: &'static [&'static str] = &["vec", "hashmap"];
+///     fn index(self) -> usize {
+///         self as usize
+///     }
+/// }
+///
+/// static EAGER: EagerSite<Grouping> = EagerSite::new();
+/// ```
+pub trait Strategy: Copy {
+    /// Every strategy's `strategy` label value, indexed by
+    /// [`index`](Self::index): at least one, at most [`MAX_STRATEGIES`],
+    /// distinct, snake_case.
+    const LABELS: &'static [&'static str];
+
+    /// This strategy's position in [`LABELS`](Self::LABELS).
+    // A position past the end is a bug in the implementation: debug builds
+    // panic on it, release builds drop the load rather than mislabel it.
+    fn index(self) -> usize;
 }
 
-impl Strategy {
-    /// The `strategy` label value.
+/// The most strategies one [`Strategy`] type may declare.
+pub const MAX_STRATEGIES: usize = 8;
+
+/// Parent-count buckets: the in-process split of an [`EagerSite`]'s loads
+/// by how many parents they served (the exported
+/// `premix_eager_load_parents` histogram has its own buckets,
+/// [`names::PARENT_COUNT_BUCKETS`]).
+///
+/// Built from inclusive upper bounds: `new(&[1, 10])` is `1`, `2-10` and
+/// `11+`. A load of 0 parents counts in the first bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParentBuckets {
+    upper_bounds: [u64; ParentBuckets::MAX - 1],
+    bounded: usize,
+}
+
+impl ParentBuckets {
+    /// The most buckets, the open last one included.
+    pub const MAX: usize = 32;
+
+    /// Decades: `1`, `2-10`, `11-100`, `101-1000`, `1001-10000`, `10001+`.
+    pub const DEFAULT: Self = Self::new(&[1, 10, 100, 1_000, 10_000]);
+
+    /// Buckets ending at each of `upper_bounds` (inclusive), then one open
+    /// bucket above the last.
+    ///
+    /// # Panics
+    /// Unless the bounds are strictly increasing, the first at least 1, the
+    /// last below `u64::MAX`, and fewer than [`MAX`](Self::MAX); in a
+    /// `const` or `static`, that is a compile error.
     #[must_use]
-    pub const fn as_label(self) -> &'static str {
-        match self {
-            Self::Vec => "vec",
-            Self::HashMap => "hashmap",
+    pub const fn new(upper_bounds: &[u64]) -> Self {
+        assert!(
+            upper_bounds.len() < Self::MAX,
+            "ParentBuckets: too many bounds (at most ParentBuckets::MAX - 1)"
+        );
+        let mut bounds = [0; Self::MAX - 1];
+        let mut i = 0;
+        while i < upper_bounds.len() {
+            let bound = upper_bounds[i];
+            assert!(
+                bound >= 1 && bound < u64::MAX,
+                "ParentBuckets: a bound must be at least 1 and below u64::MAX"
+            );
+            assert!(
+                i == 0 || bound > upper_bounds[i - 1],
+                "ParentBuckets: bounds must be strictly increasing"
+            );
+            bounds[i] = bound;
+            i += 1;
         }
+        Self {
+            upper_bounds: bounds,
+            bounded: upper_bounds.len(),
+        }
+    }
+
+    /// How many buckets, the open last one included.
+    #[must_use]
+    pub const fn len(&self) -> usize {
+        self.bounded + 1
+    }
+
+    /// Never: there is always the open bucket.
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The inclusive upper bounds, the open bucket's left out.
+    #[must_use]
+    pub fn upper_bounds(&self) -> &[u64] {
+        &self.upper_bounds[..self.bounded]
+    }
+
+    /// Each bucket's `(min, max)`, inclusive; the last ends at `u64::MAX`.
+    pub fn ranges(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        let bounds = self.upper_bounds();
+        (0..self.len()).map(move |i| {
+            let min = if i == 0 { 1 } else { bounds[i - 1] + 1 };
+            (min, bounds.get(i).copied().unwrap_or(u64::MAX))
+        })
+    }
+
+    /// The bucket `parents` falls in.
+    #[must_use]
+    pub fn index_of(&self, parents: u64) -> usize {
+        self.upper_bounds()
+            .partition_point(|&bound| bound < parents)
     }
 }
 
-/// Parent-count buckets `(min, max)`, inclusive; they bracket the fork's
-/// default Vec/HashMap threshold (2048).
-pub const PARENT_BUCKETS: [(u64, u64); 7] = [
-    (1, 1),
-    (2, 10),
-    (11, 100),
-    (101, 1_000),
-    (1_001, 2_048),
-    (2_049, 10_000),
-    (10_001, u64::MAX),
-];
-
-fn bucket_of(parents: u64) -> usize {
-    PARENT_BUCKETS
-        .iter()
-        .position(|&(min, max)| (min..=max).contains(&parents))
-        .unwrap_or(0)
+impl Default for ParentBuckets {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
 }
 
 /// One eager load, as the ORM reports it.
@@ -104,9 +207,11 @@ impl Totals {
 
 #[derive(Debug)]
 struct StrategyCounters {
+    label: &'static str,
     children: AtomicU64,
     bytes: AtomicU64,
-    buckets: [Totals; PARENT_BUCKETS.len()],
+    /// One per bucket of the site's [`ParentBuckets`].
+    buckets: Box<[Totals]>,
     exported: OnceLock<Handles>,
 }
 
@@ -122,7 +227,9 @@ struct RelationCounters {
     model: &'static str,
     backend: &'static str,
     relation: &'static str,
-    strategies: [StrategyCounters; 2],
+    parent_buckets: ParentBuckets,
+    /// One per label of the site's [`Strategy`] type, in its order.
+    strategies: Box<[StrategyCounters]>,
 }
 
 static REGISTRY: Mutex<Vec<&'static RelationCounters>> = Mutex::new(Vec::new());
@@ -132,17 +239,26 @@ impl RelationCounters {
         model: &'static str,
         backend: &'static str,
         relation: &'static str,
+        labels: &'static [&'static str],
+        parent_buckets: ParentBuckets,
     ) -> &'static Self {
         let counters: &'static Self = Box::leak(Box::new(Self {
             model,
             backend,
             relation,
-            strategies: std::array::from_fn(|_| StrategyCounters {
-                children: AtomicU64::new(0),
-                bytes: AtomicU64::new(0),
-                buckets: Default::default(),
-                exported: OnceLock::new(),
-            }),
+            parent_buckets,
+            strategies: labels
+                .iter()
+                .map(|&label| StrategyCounters {
+                    label,
+                    children: AtomicU64::new(0),
+                    bytes: AtomicU64::new(0),
+                    buckets: (0..parent_buckets.len())
+                        .map(|_| Totals::default())
+                        .collect(),
+                    exported: OnceLock::new(),
+                })
+                .collect(),
         }));
         REGISTRY
             .lock()
@@ -152,22 +268,47 @@ impl RelationCounters {
     }
 }
 
-/// The eager loads of one code path. Declare one as a `static` where the
-/// ORM loads relations.
+/// The eager loads of one code path, grouped by the ORM's strategy type
+/// `S`. Declare one as a `static` where the ORM loads relations.
 #[derive(Debug)]
-pub struct EagerSite {
+pub struct EagerSite<S> {
     relations: [OnceLock<&'static RelationCounters>; 64],
     overflow: OnceLock<&'static RelationCounters>,
+    parent_buckets: ParentBuckets,
+    strategy: PhantomData<fn(S)>,
 }
 
-impl EagerSite {
-    /// An empty site.
+impl<S: Strategy> EagerSite<S> {
+    /// An empty site whose loads are split by [`ParentBuckets::DEFAULT`].
     #[must_use]
     pub const fn new() -> Self {
+        Self::with_parent_buckets(ParentBuckets::DEFAULT)
+    }
+
+    /// An empty site whose loads are split by `parent_buckets`: the ORM's
+    /// own, around the parent count where it switches strategy.
+    ///
+    /// # Panics
+    /// Unless `S` declares between 1 and [`MAX_STRATEGIES`] labels; in a
+    /// `static`, that is a compile error.
+    #[must_use]
+    pub const fn with_parent_buckets(parent_buckets: ParentBuckets) -> Self {
+        assert!(
+            !S::LABELS.is_empty() && S::LABELS.len() <= MAX_STRATEGIES,
+            "Strategy::LABELS: declare between 1 and MAX_STRATEGIES labels"
+        );
         Self {
             relations: [const { OnceLock::new() }; 64],
             overflow: OnceLock::new(),
+            parent_buckets,
+            strategy: PhantomData,
         }
+    }
+
+    /// The buckets this site's loads are split by.
+    #[must_use]
+    pub const fn parent_buckets(&self) -> ParentBuckets {
+        self.parent_buckets
     }
 
     /// Counts one eager load of `relation` on `model` and `backend`, and
@@ -177,9 +318,14 @@ impl EagerSite {
         model: &'static str,
         backend: &'static str,
         relation: &'static str,
-        strategy: Strategy,
+        strategy: S,
         load: EagerLoad,
     ) {
+        let index = strategy.index();
+        debug_assert!(
+            index < S::LABELS.len(),
+            "Strategy::index {index} is past the end of Strategy::LABELS"
+        );
         exclude_from_attribution(|| {
             let counters = find_or_register(
                 &self.relations,
@@ -189,10 +335,20 @@ impl EagerSite {
                         && same_label(c.backend, backend)
                         && same_label(c.relation, relation)
                 },
-                |overflow| RelationCounters::register(overflow.unwrap_or(model), backend, relation),
+                |overflow| {
+                    RelationCounters::register(
+                        overflow.unwrap_or(model),
+                        backend,
+                        relation,
+                        S::LABELS,
+                        self.parent_buckets,
+                    )
+                },
             );
-            let by_strategy = &counters.strategies[strategy as usize];
-            by_strategy.buckets[bucket_of(load.parents)].add(&load);
+            let Some(by_strategy) = counters.strategies.get(index) else {
+                return;
+            };
+            by_strategy.buckets[counters.parent_buckets.index_of(load.parents)].add(&load);
             by_strategy
                 .children
                 .fetch_add(load.children, Ordering::Relaxed);
@@ -204,7 +360,7 @@ impl EagerSite {
                     (label::MODEL, counters.model),
                     (label::BACKEND, backend),
                     (label::RELATION, relation),
-                    (label::STRATEGY, strategy.as_label()),
+                    (label::STRATEGY, by_strategy.label),
                 ];
                 Handles {
                     total: metrics::counter!(names::EAGER_LOAD_TOTAL, &labels),
@@ -219,7 +375,7 @@ impl EagerSite {
     }
 }
 
-impl Default for EagerSite {
+impl<S: Strategy> Default for EagerSite<S> {
     fn default() -> Self {
         Self::new()
     }
@@ -273,13 +429,13 @@ pub struct EagerStats {
     pub model: &'static str,
     /// The relation.
     pub relation: &'static str,
-    /// The grouping strategy.
-    pub strategy: Strategy,
+    /// The grouping strategy: one of the ORM's [`Strategy::LABELS`].
+    pub strategy: &'static str,
     /// Children found, over all loads.
     pub children: u64,
     /// Bytes allocated, over all loads.
     pub bytes: u64,
-    /// By parent count, in [`PARENT_BUCKETS`] order.
+    /// By parent count, in the order of the site's [`ParentBuckets`].
     pub buckets: Vec<BucketStats>,
 }
 
@@ -294,6 +450,18 @@ impl EagerStats {
     #[must_use]
     pub fn parents(&self) -> u64 {
         self.buckets.iter().map(|b| b.parents).sum()
+    }
+
+    /// Whether `other` counts the same loads: the same (model, relation,
+    /// strategy) split by the same buckets.
+    pub(crate) fn same_series(&self, other: &Self) -> bool {
+        (self.model, self.relation, self.strategy) == (other.model, other.relation, other.strategy)
+            && self.buckets.len() == other.buckets.len()
+            && self
+                .buckets
+                .iter()
+                .zip(&other.buckets)
+                .all(|(a, b)| (a.parents_min, a.parents_max) == (b.parents_min, b.parents_max))
     }
 
     pub(crate) fn since(&self, earlier: Option<&Self>) -> Self {
@@ -314,7 +482,8 @@ impl EagerStats {
     }
 }
 
-/// Every (model, relation, strategy) with at least one load, sorted.
+/// Every (model, relation, strategy) with at least one load, sorted by
+/// model and relation, strategies in the order their ORM declared them.
 pub(crate) fn snapshot() -> Vec<EagerStats> {
     let registered = REGISTRY
         .lock()
@@ -322,28 +491,26 @@ pub(crate) fn snapshot() -> Vec<EagerStats> {
         .clone();
     let mut out: Vec<EagerStats> = Vec::new();
     for counters in registered {
-        for strategy in [Strategy::Vec, Strategy::HashMap] {
-            let by = &counters.strategies[strategy as usize];
+        for by in &counters.strategies {
             let reading = EagerStats {
                 model: counters.model,
                 relation: counters.relation,
-                strategy,
+                strategy: by.label,
                 children: by.children.load(Ordering::Relaxed),
                 bytes: by.bytes.load(Ordering::Relaxed),
                 buckets: by
                     .buckets
                     .iter()
-                    .zip(PARENT_BUCKETS)
+                    .zip(counters.parent_buckets.ranges())
                     .map(|(totals, range)| totals.read(range))
                     .collect(),
             };
             if reading.loads() == 0 {
                 continue;
             }
-            // Several sites may load the same relation; merge them.
-            match out.iter_mut().find(|e| {
-                (e.model, e.relation, e.strategy) == (reading.model, reading.relation, strategy)
-            }) {
+            // Several sites (or backends) may load the same relation: merge
+            // them when they split it by the same buckets.
+            match out.iter_mut().find(|e| e.same_series(&reading)) {
                 Some(existing) => {
                     existing.children += reading.children;
                     existing.bytes += reading.bytes;
@@ -358,7 +525,8 @@ pub(crate) fn snapshot() -> Vec<EagerStats> {
             }
         }
     }
-    out.sort_by(|a, b| (a.model, a.relation, a.strategy).cmp(&(b.model, b.relation, b.strategy)));
+    // Stable: strategies keep their declared order within a relation.
+    out.sort_by(|a, b| (a.model, a.relation).cmp(&(b.model, b.relation)));
     out
 }
 
@@ -366,21 +534,131 @@ pub(crate) fn snapshot() -> Vec<EagerStats> {
 mod tests {
     use super::*;
 
+    #[derive(Clone, Copy, Debug)]
+    enum Grouping {
+        Sorted,
+        Hashed,
+    }
+
+    impl Strategy for Grouping {
+        const LABELS: &'static [&'static str] = &["sorted", "hashed"];
+        fn index(self) -> usize {
+            self as usize
+        }
+    }
+
+    fn load(parents: u64) -> EagerLoad {
+        EagerLoad {
+            parents,
+            children: parents * 2,
+            cost: Cost::default(),
+        }
+    }
+
+    /// The loads of `model` in this process's registry (each test uses its
+    /// own model: tests share the registry).
+    fn loads_of(model: &str) -> Vec<EagerStats> {
+        snapshot()
+            .into_iter()
+            .filter(|e| e.model == model)
+            .collect()
+    }
+
     #[test]
-    fn buckets_cover_every_count_once() {
+    fn default_buckets_are_decades_and_cover_every_count_once() {
+        let buckets = ParentBuckets::DEFAULT;
         for (parents, bucket) in [
+            (0, 0),
             (1, 0),
             (2, 1),
             (10, 1),
             (11, 2),
             (101, 3),
             (1_000, 3),
+            (1_001, 4),
             (2_048, 4),
-            (2_049, 5),
-            (10_001, 6),
+            (10_000, 4),
+            (10_001, 5),
+            (u64::MAX, 5),
         ] {
-            assert_eq!(bucket_of(parents), bucket, "{parents}");
+            assert_eq!(buckets.index_of(parents), bucket, "{parents}");
         }
-        assert!(PARENT_BUCKETS.windows(2).all(|w| w[0].1 + 1 == w[1].0));
+        let ranges: Vec<_> = buckets.ranges().collect();
+        assert_eq!(ranges.len(), buckets.len());
+        assert_eq!(ranges[0], (1, 1));
+        assert_eq!(ranges[ranges.len() - 1], (10_001, u64::MAX));
+        assert!(ranges.windows(2).all(|w| w[0].1 + 1 == w[1].0));
+    }
+
+    #[test]
+    fn configured_buckets_decide_where_a_load_counts() {
+        const AROUND_64: ParentBuckets = ParentBuckets::new(&[63, 64, 65]);
+        static SITE: EagerSite<Grouping> = EagerSite::with_parent_buckets(AROUND_64);
+        for parents in [1, 63, 64, 65, 66, 5_000] {
+            SITE.record(
+                "bucket_test",
+                "sqlite",
+                "rel",
+                Grouping::Sorted,
+                load(parents),
+            );
+        }
+        SITE.record("bucket_test", "sqlite", "rel", Grouping::Hashed, load(65));
+        let stats = loads_of("bucket_test");
+        let labels: Vec<_> = stats.iter().map(|e| e.strategy).collect();
+        assert_eq!(labels, ["sorted", "hashed"], "declared order, own labels");
+        let sorted = &stats[0];
+        let by_bucket: Vec<_> = sorted
+            .buckets
+            .iter()
+            .map(|b| (b.parents_min, b.parents_max, b.loads, b.parents))
+            .collect();
+        assert_eq!(
+            by_bucket,
+            [
+                (1, 63, 2, 64),
+                (64, 64, 1, 64),
+                (65, 65, 1, 65),
+                (66, u64::MAX, 2, 5_066),
+            ]
+        );
+        assert_eq!(sorted.children, 2 * (1 + 63 + 64 + 65 + 66 + 5_000));
+        let hashed = &stats[1];
+        assert_eq!(hashed.buckets[2].loads, 1);
+        assert_eq!(hashed.loads(), 1);
+    }
+
+    #[test]
+    fn sites_with_other_buckets_are_not_merged() {
+        static FINE: EagerSite<Grouping> =
+            EagerSite::with_parent_buckets(ParentBuckets::new(&[2, 4]));
+        static DEFAULT: EagerSite<Grouping> = EagerSite::new();
+        FINE.record("merge_test", "sqlite", "rel", Grouping::Sorted, load(3));
+        DEFAULT.record("merge_test", "postgresql", "rel", Grouping::Sorted, load(3));
+        DEFAULT.record("merge_test", "sqlite", "rel", Grouping::Sorted, load(7));
+        let stats = loads_of("merge_test");
+        assert_eq!(stats.len(), 2, "{stats:#?}");
+        let default = stats
+            .iter()
+            .find(|e| e.buckets.len() == ParentBuckets::DEFAULT.len())
+            .expect("the default-bucket series");
+        assert_eq!(
+            (default.loads(), default.parents()),
+            (2, 10),
+            "backends merged"
+        );
+        assert_eq!(default.buckets[1].loads, 2);
+    }
+
+    #[test]
+    #[should_panic(expected = "strictly increasing")]
+    fn buckets_must_increase() {
+        let _ = ParentBuckets::new(&[10, 10]);
+    }
+
+    #[test]
+    #[should_panic(expected = "at least 1")]
+    fn buckets_start_at_one_parent() {
+        let _ = ParentBuckets::new(&[0, 10]);
     }
 }
