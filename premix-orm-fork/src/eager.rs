@@ -289,7 +289,7 @@ async fn measured_load<DB: SqlDialect>(
 ) -> Result<u64, sqlx::Error> {
     #[cfg(not(feature = "instrument"))]
     {
-        let _ = (model, relation, grouping, loaded_into);
+        let _ = (model, relation, grouping, loaded_into, DB::BACKEND);
         work.await.map(|(queries, _found)| queries)
     }
     #[cfg(feature = "instrument")]
