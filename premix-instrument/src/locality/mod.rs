@@ -18,6 +18,13 @@
 //! crate knows no ORM's strategies or thresholds; an ORM that says nothing
 //! about buckets gets [`ParentBuckets::DEFAULT`], decades.
 
+mod buckets;
+mod stats;
+
+pub use buckets::ParentBuckets;
+pub(crate) use stats::snapshot;
+pub use stats::{BucketStats, EagerStats};
+
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -68,101 +75,6 @@ pub trait Strategy: Copy {
 
 /// The most strategies one [`Strategy`] type may declare.
 pub const MAX_STRATEGIES: usize = 8;
-
-/// Parent-count buckets: the in-process split of an [`EagerSite`]'s loads
-/// by how many parents they served (the exported
-/// `premix_eager_load_parents` histogram has its own buckets,
-/// [`names::PARENT_COUNT_BUCKETS`]).
-///
-/// Built from inclusive upper bounds: `new(&[1, 10])` is `1`, `2-10` and
-/// `11+`. A load of 0 parents counts in the first bucket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ParentBuckets {
-    upper_bounds: [u64; ParentBuckets::MAX - 1],
-    bounded: usize,
-}
-
-impl ParentBuckets {
-    /// The most buckets, the open last one included.
-    pub const MAX: usize = 32;
-
-    /// Decades: `1`, `2-10`, `11-100`, `101-1000`, `1001-10000`, `10001+`.
-    pub const DEFAULT: Self = Self::new(&[1, 10, 100, 1_000, 10_000]);
-
-    /// Buckets ending at each of `upper_bounds` (inclusive), then one open
-    /// bucket above the last.
-    ///
-    /// # Panics
-    /// Unless the bounds are strictly increasing, the first at least 1, the
-    /// last below `u64::MAX`, and fewer than [`MAX`](Self::MAX); in a
-    /// `const` or `static`, that is a compile error.
-    #[must_use]
-    pub const fn new(upper_bounds: &[u64]) -> Self {
-        assert!(
-            upper_bounds.len() < Self::MAX,
-            "ParentBuckets: too many bounds (at most ParentBuckets::MAX - 1)"
-        );
-        let mut bounds = [0; Self::MAX - 1];
-        let mut i = 0;
-        while i < upper_bounds.len() {
-            let bound = upper_bounds[i];
-            assert!(
-                bound >= 1 && bound < u64::MAX,
-                "ParentBuckets: a bound must be at least 1 and below u64::MAX"
-            );
-            assert!(
-                i == 0 || bound > upper_bounds[i - 1],
-                "ParentBuckets: bounds must be strictly increasing"
-            );
-            bounds[i] = bound;
-            i += 1;
-        }
-        Self {
-            upper_bounds: bounds,
-            bounded: upper_bounds.len(),
-        }
-    }
-
-    /// How many buckets, the open last one included.
-    #[must_use]
-    pub const fn len(&self) -> usize {
-        self.bounded + 1
-    }
-
-    /// Never: there is always the open bucket.
-    #[must_use]
-    pub const fn is_empty(&self) -> bool {
-        false
-    }
-
-    /// The inclusive upper bounds, the open bucket's left out.
-    #[must_use]
-    pub fn upper_bounds(&self) -> &[u64] {
-        &self.upper_bounds[..self.bounded]
-    }
-
-    /// Each bucket's `(min, max)`, inclusive; the last ends at `u64::MAX`.
-    pub fn ranges(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        let bounds = self.upper_bounds();
-        (0..self.len()).map(move |i| {
-            let min = if i == 0 { 1 } else { bounds[i - 1] + 1 };
-            (min, bounds.get(i).copied().unwrap_or(u64::MAX))
-        })
-    }
-
-    /// The bucket `parents` falls in.
-    #[must_use]
-    pub fn index_of(&self, parents: u64) -> usize {
-        self.upper_bounds()
-            .partition_point(|&bound| bound < parents)
-    }
-}
-
-impl Default for ParentBuckets {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
 
 /// One eager load, as the ORM reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -380,156 +292,6 @@ impl<S: Strategy> Default for EagerSite<S> {
         Self::new()
     }
 }
-
-/// One parent-count bucket of an [`EagerStats`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BucketStats {
-    /// Smallest parent count in the bucket.
-    pub parents_min: u64,
-    /// Largest parent count in the bucket.
-    pub parents_max: u64,
-    /// Loads that fell in it.
-    pub loads: u64,
-    /// Parents over those loads.
-    pub parents: u64,
-    /// Time over those loads.
-    pub duration: Duration,
-    /// Heap blocks over those loads.
-    pub blocks: u64,
-}
-
-impl BucketStats {
-    /// Time per parent, `None` when empty.
-    #[must_use]
-    pub fn time_per_parent(&self) -> Option<Duration> {
-        (self.parents > 0).then(|| self.duration / u32::try_from(self.parents).unwrap_or(u32::MAX))
-    }
-
-    /// Heap blocks per parent, `None` when empty.
-    #[must_use]
-    pub fn blocks_per_parent(&self) -> Option<f64> {
-        (self.parents > 0).then(|| self.blocks as f64 / self.parents as f64)
-    }
-
-    fn since(&self, earlier: &Self) -> Self {
-        Self {
-            loads: self.loads.saturating_sub(earlier.loads),
-            parents: self.parents.saturating_sub(earlier.parents),
-            duration: self.duration.saturating_sub(earlier.duration),
-            blocks: self.blocks.saturating_sub(earlier.blocks),
-            ..*self
-        }
-    }
-}
-
-/// Eager loads of one (model, relation, strategy).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EagerStats {
-    /// The parent model.
-    pub model: &'static str,
-    /// The relation.
-    pub relation: &'static str,
-    /// The grouping strategy: one of the ORM's [`Strategy::LABELS`].
-    pub strategy: &'static str,
-    /// Children found, over all loads.
-    pub children: u64,
-    /// Bytes allocated, over all loads.
-    pub bytes: u64,
-    /// By parent count, in the order of the site's [`ParentBuckets`].
-    pub buckets: Vec<BucketStats>,
-}
-
-impl EagerStats {
-    /// Loads over all buckets.
-    #[must_use]
-    pub fn loads(&self) -> u64 {
-        self.buckets.iter().map(|b| b.loads).sum()
-    }
-
-    /// Parents over all buckets.
-    #[must_use]
-    pub fn parents(&self) -> u64 {
-        self.buckets.iter().map(|b| b.parents).sum()
-    }
-
-    /// Whether `other` counts the same loads: the same (model, relation,
-    /// strategy) split by the same buckets.
-    pub(crate) fn same_series(&self, other: &Self) -> bool {
-        (self.model, self.relation, self.strategy) == (other.model, other.relation, other.strategy)
-            && self.buckets.len() == other.buckets.len()
-            && self
-                .buckets
-                .iter()
-                .zip(&other.buckets)
-                .all(|(a, b)| (a.parents_min, a.parents_max) == (b.parents_min, b.parents_max))
-    }
-
-    pub(crate) fn since(&self, earlier: Option<&Self>) -> Self {
-        let Some(earlier) = earlier else {
-            return self.clone();
-        };
-        Self {
-            children: self.children.saturating_sub(earlier.children),
-            bytes: self.bytes.saturating_sub(earlier.bytes),
-            buckets: self
-                .buckets
-                .iter()
-                .zip(&earlier.buckets)
-                .map(|(now, then)| now.since(then))
-                .collect(),
-            ..self.clone()
-        }
-    }
-}
-
-/// Every (model, relation, strategy) with at least one load, sorted by
-/// model and relation, strategies in the order their ORM declared them.
-pub(crate) fn snapshot() -> Vec<EagerStats> {
-    let registered = REGISTRY
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    let mut out: Vec<EagerStats> = Vec::new();
-    for counters in registered {
-        for by in &counters.strategies {
-            let reading = EagerStats {
-                model: counters.model,
-                relation: counters.relation,
-                strategy: by.label,
-                children: by.children.load(Ordering::Relaxed),
-                bytes: by.bytes.load(Ordering::Relaxed),
-                buckets: by
-                    .buckets
-                    .iter()
-                    .zip(counters.parent_buckets.ranges())
-                    .map(|(totals, range)| totals.read(range))
-                    .collect(),
-            };
-            if reading.loads() == 0 {
-                continue;
-            }
-            // Several sites (or backends) may load the same relation: merge
-            // them when they split it by the same buckets.
-            match out.iter_mut().find(|e| e.same_series(&reading)) {
-                Some(existing) => {
-                    existing.children += reading.children;
-                    existing.bytes += reading.bytes;
-                    for (mine, theirs) in existing.buckets.iter_mut().zip(&reading.buckets) {
-                        mine.loads += theirs.loads;
-                        mine.parents += theirs.parents;
-                        mine.duration += theirs.duration;
-                        mine.blocks += theirs.blocks;
-                    }
-                }
-                None => out.push(reading),
-            }
-        }
-    }
-    // Stable: strategies keep their declared order within a relation.
-    out.sort_by(|a, b| (a.model, a.relation).cmp(&(b.model, b.relation)));
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,32 +324,6 @@ mod tests {
             .into_iter()
             .filter(|e| e.model == model)
             .collect()
-    }
-
-    #[test]
-    fn default_buckets_are_decades_and_cover_every_count_once() {
-        let buckets = ParentBuckets::DEFAULT;
-        for (parents, bucket) in [
-            (0, 0),
-            (1, 0),
-            (2, 1),
-            (10, 1),
-            (11, 2),
-            (101, 3),
-            (1_000, 3),
-            (1_001, 4),
-            (2_048, 4),
-            (10_000, 4),
-            (10_001, 5),
-            (u64::MAX, 5),
-        ] {
-            assert_eq!(buckets.index_of(parents), bucket, "{parents}");
-        }
-        let ranges: Vec<_> = buckets.ranges().collect();
-        assert_eq!(ranges.len(), buckets.len());
-        assert_eq!(ranges[0], (1, 1));
-        assert_eq!(ranges[ranges.len() - 1], (10_001, u64::MAX));
-        assert!(ranges.windows(2).all(|w| w[0].1 + 1 == w[1].0));
     }
 
     #[test]
@@ -648,17 +384,5 @@ mod tests {
             "backends merged"
         );
         assert_eq!(default.buckets[1].loads, 2);
-    }
-
-    #[test]
-    #[should_panic(expected = "strictly increasing")]
-    fn buckets_must_increase() {
-        let _ = ParentBuckets::new(&[10, 10]);
-    }
-
-    #[test]
-    #[should_panic(expected = "at least 1")]
-    fn buckets_start_at_one_parent() {
-        let _ = ParentBuckets::new(&[0, 10]);
     }
 }
