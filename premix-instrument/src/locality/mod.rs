@@ -64,7 +64,7 @@ use crate::scope::Cost;
 pub trait Strategy: Copy {
     /// Every strategy's `strategy` label value, indexed by
     /// [`index`](Self::index): at least one, at most [`MAX_STRATEGIES`],
-    /// distinct, snake_case.
+    /// distinct, snake_case (checked where the [`EagerSite`] is declared).
     const LABELS: &'static [&'static str];
 
     /// This strategy's position in [`LABELS`](Self::LABELS).
@@ -201,13 +201,18 @@ impl<S: Strategy> EagerSite<S> {
     /// own, around the parent count where it switches strategy.
     ///
     /// # Panics
-    /// Unless `S` declares between 1 and [`MAX_STRATEGIES`] labels; in a
-    /// `static`, that is a compile error.
+    /// Unless `S` declares between 1 and [`MAX_STRATEGIES`] labels, each
+    /// distinct, non-empty snake_case; in a `static`, that is a compile
+    /// error.
     #[must_use]
     pub const fn with_parent_buckets(parent_buckets: ParentBuckets) -> Self {
         assert!(
             !S::LABELS.is_empty() && S::LABELS.len() <= MAX_STRATEGIES,
             "Strategy::LABELS: declare between 1 and MAX_STRATEGIES labels"
+        );
+        assert!(
+            labels_are_valid(S::LABELS),
+            "Strategy::LABELS: each label must be distinct, non-empty snake_case"
         );
         Self {
             relations: [const { OnceLock::new() }; 64],
@@ -287,6 +292,48 @@ impl<S: Strategy> EagerSite<S> {
     }
 }
 
+/// Whether every label is non-empty snake_case (`[a-z0-9_]`) and no two
+/// are the same; a `const fn`, so a bad set fails the ORM's build.
+const fn labels_are_valid(labels: &[&str]) -> bool {
+    let mut i = 0;
+    while i < labels.len() {
+        let bytes = labels[i].as_bytes();
+        if bytes.is_empty() {
+            return false;
+        }
+        let mut b = 0;
+        while b < bytes.len() {
+            if !matches!(bytes[b], b'a'..=b'z' | b'0'..=b'9' | b'_') {
+                return false;
+            }
+            b += 1;
+        }
+        let mut j = 0;
+        while j < i {
+            if same_bytes(labels[j].as_bytes(), bytes) {
+                return false;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 impl<S: Strategy> Default for EagerSite<S> {
     fn default() -> Self {
         Self::new()
@@ -362,6 +409,14 @@ mod tests {
         let hashed = &stats[1];
         assert_eq!(hashed.buckets[2].loads, 1);
         assert_eq!(hashed.loads(), 1);
+    }
+
+    #[test]
+    fn strategy_labels_are_checked() {
+        assert!(labels_are_valid(&["vec", "hashmap", "b_tree2"]));
+        for bad in [&["vec", "vec"][..], &[""], &["HashMap"], &["hash map"]] {
+            assert!(!labels_are_valid(bad), "{bad:?}");
+        }
     }
 
     #[test]
