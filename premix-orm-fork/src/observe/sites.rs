@@ -10,6 +10,7 @@ use premix_instrument::locality::EagerSite;
 use premix_instrument::{CallSite, ErrorKind, OpHandle, Outcome, SqlCacheResult};
 
 use crate::dialect::SqlDialect;
+use crate::eager::Grouping;
 use crate::meta::SqlLookup;
 use crate::model::UpdateResult;
 
@@ -21,7 +22,10 @@ pub(crate) static UPDATE: Site = Site::new("update");
 pub(crate) static DELETE: Site = Site::new("delete");
 pub(crate) static SELECT: Site = Site::new("select");
 pub(crate) static EAGER_LOAD: Site = Site::new("eager_load");
-pub(crate) static EAGER: EagerSite = EagerSite::new();
+/// Eager loads, by the fork's own `Grouping` and split by buckets that
+/// meet at its default threshold.
+pub(crate) static EAGER: EagerSite<Grouping> =
+    EagerSite::with_parent_buckets(crate::eager::LOCALITY_BUCKETS);
 
 /// The counters of one operation on one model and backend.
 #[derive(Clone, Copy, Debug)]
