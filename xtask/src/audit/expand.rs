@@ -27,8 +27,8 @@ const EXPANSIONS: &[Expansion] = &[
     Expansion { file: "sqlx_reference.rs.txt", what: "hand-written raw sqlx: FromRow, query_as! find by id and first N, two-query eager load", args: &["-p", "premix-benches", "--bench", "orm_compare", "models::raw"] },
     Expansion { file: "fork_find_by_id.rs.txt", what: "the fork's find_by_id (library, instrument off)", args: &["-p", "premix-orm-fork", "--lib", "ops::find_by_id_as"] },
     Expansion { file: "fork_find_by_id_instrument.rs.txt", what: "the fork's find_by_id with instrument on", args: &["-p", "premix-orm-fork", "--lib", "--features", "instrument", "ops::find_by_id_as"] },
-    Expansion { file: "fork_select.rs.txt", what: "the fork's builder select, behind all() (instrument off)", args: &["-p", "premix-orm-fork", "--lib", "query::select"] },
-    Expansion { file: "fork_select_instrument.rs.txt", what: "the fork's builder select with instrument on", args: &["-p", "premix-orm-fork", "--lib", "--features", "instrument", "query::select"] },
+    Expansion { file: "fork_select.rs.txt", what: "the fork's builder select, behind all() (instrument off)", args: &["-p", "premix-orm-fork", "--lib", "query::select::select"] },
+    Expansion { file: "fork_select_instrument.rs.txt", what: "the fork's builder select with instrument on", args: &["-p", "premix-orm-fork", "--lib", "--features", "instrument", "query::select::select"] },
     Expansion { file: "fork_eager.rs.txt", what: "the fork's eager has-many load (instrument off)", args: &["-p", "premix-orm-fork", "--lib", "eager::load_has_many_as"] },
     Expansion { file: "fork_eager_instrument.rs.txt", what: "the fork's eager has-many load with instrument on", args: &["-p", "premix-orm-fork", "--lib", "--features", "instrument", "eager::load_has_many_as"] },
 ];

@@ -14,17 +14,17 @@ use super::thresholds::THRESHOLDS;
 /// A finding's fixed facts: what measured it and which files it concerns.
 #[rustfmt::skip]
 const FINDINGS: [(&str, &str, &[&str]); 12] = [
-    ("F1", "cargo expand (docs/audits/expanded/fork_*.rs.txt), cargo bloat on the quickstart", &["premix-orm-fork/src/ops.rs", "premix-orm-fork/src/query.rs", "premix-orm-fork/src/eager.rs"]),
-    ("F2", "orm_compare (sqlite run), callgrind select_by_pk", &["premix-orm-fork/src/ops.rs", "premix-orm-fork/src/query.rs"]),
+    ("F1", "cargo expand (docs/audits/expanded/fork_*.rs.txt), cargo bloat on the quickstart", &["premix-orm-fork/src/ops.rs", "premix-orm-fork/src/query/select.rs", "premix-orm-fork/src/eager.rs"]),
+    ("F2", "orm_compare (sqlite run), callgrind select_by_pk", &["premix-orm-fork/src/ops.rs", "premix-orm-fork/src/query/select.rs"]),
     ("F3", "orm_compare (sqlite run), callgrind (single-row scenarios), alloc_profile (dhat, ORM lines)", &["premix-orm-fork/src/executor.rs", "premix-orm-fork/src/ops.rs"]),
     ("F4", "orm_compare and orm_compare_pg (runs with instrument off and on), callgrind, instrument_overhead", &["premix-orm-fork/src/observe/statements.rs", "premix-orm-fork/src/executor.rs", "premix-instrument/src/scope.rs"]),
     ("F5", "orm_compare (sqlite run, raw_join contender)", &["benches/benches/common/models.rs", "premix-orm-fork/src/eager.rs"]),
     ("F6", "alloc_profile (dhat), orm_compare", &["premix-core-1.0.9-alpha/src/executor.rs", "benches/benches/common/fairness.rs"]),
-    ("F7", "alloc_profile (dhat), orm_compare", &["premix-orm-fork/macros/src/expand_model.rs", "premix-orm-fork/src/query.rs"]),
-    ("F8", "quickstart --json (premix-instrument counters)", &["premix-orm-fork/src/observe.rs", "premix-orm-fork/src/eager.rs"]),
+    ("F7", "alloc_profile (dhat), orm_compare", &["premix-orm-fork/macros/src/model/expand.rs", "premix-orm-fork/src/query/select.rs"]),
+    ("F8", "quickstart --json (premix-instrument counters)", &["premix-orm-fork/src/observe/statements.rs", "premix-orm-fork/src/eager.rs"]),
     ("F9", "orm_compare_pg", &["benches/benches/orm_compare_pg/main.rs"]),
     ("F10", "cargo xtask prepare --measure", &[".cargo/config.toml", "xtask/src/prepare.rs"]),
-    ("F11", "cargo expand (docs/audits/expanded/)", &["premix-orm-fork/src/ops.rs", "premix-orm-fork/macros/src/expand_model.rs"]),
+    ("F11", "cargo expand (docs/audits/expanded/)", &["premix-orm-fork/src/ops.rs", "premix-orm-fork/macros/src/model/expand.rs"]),
     ("F12", "orm_compare (prepared-statement policy check)", &["premix-core-1.0.9-alpha/src/query.rs", "premix-orm-fork/src/sql.rs"]),
 ];
 
@@ -33,7 +33,7 @@ const FINDINGS: [(&str, &str, &[&str]); 12] = [
 #[rustfmt::skip]
 const OPTIMIZATIONS: [(&str, &str, &str, &[&str]); 4] = [
     ("O1", "Run single statements through the pool's executor when nothing needs the connection", "F3", &["premix-orm-fork/src/executor.rs", "premix-orm-fork/src/ops.rs"]),
-    ("O2", "Count statement-cache lookups without the SQLite settle ping", "F4", &["premix-orm-fork/src/observe.rs"]),
+    ("O2", "Count statement-cache lookups without the SQLite settle ping", "F4", &["premix-orm-fork/src/observe/statements.rs"]),
     ("O3", "Group eager children in a Vec up to the measured crossover", "F5", &["premix-orm-fork/src/eager.rs"]),
     ("O4", "Pad IN lists to powers of two and bind LIMIT/OFFSET", "F8", &["premix-orm-fork/src/sql.rs", "premix-orm-fork/src/eager.rs"]),
 ];
@@ -293,4 +293,22 @@ pub(crate) fn judge(s: &mut Summary) -> Result<(), String> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FINDINGS, OPTIMIZATIONS};
+
+    #[test]
+    fn every_file_a_finding_names_exists() {
+        let root = crate::bench::workspace_root();
+        let files = FINDINGS.iter().flat_map(|(_, _, files)| *files);
+        let files = files.chain(OPTIMIZATIONS.iter().flat_map(|(_, _, _, files)| *files));
+        for file in files.filter(|f| !f.starts_with("premix-core-")) {
+            assert!(
+                root.join(file).exists(),
+                "{file} is named by a finding and does not exist"
+            );
+        }
+    }
 }

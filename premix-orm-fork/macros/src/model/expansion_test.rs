@@ -1,7 +1,7 @@
 //! Why this test: the derive's output is a contract (the audit counts what
 //! it generates, and the library's hot paths rely on its shape), so a
 //! refactor of this crate must not change it by accident. The committed
-//! expansion of the benches' models (`docs/audits/expanded/fork_models.rs`,
+//! expansion of the benches' models (`docs/audits/expanded/fork_models.rs.txt`,
 //! written by `cargo xtask audit` with `cargo expand`) is compared, token
 //! for token, with what the derive produces for the same structs now. A
 //! deliberate change of the output fails here: regenerate the file with
@@ -10,7 +10,7 @@
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 
-const EXPANDED: &str = "../../docs/audits/expanded/fork_models.rs";
+const EXPANDED: &str = "../../docs/audits/expanded/fork_models.rs.txt";
 
 /// The tokens as a flat list of texts, without what `cargo expand`'s
 /// printer changes when it lays code out: spacing between punctuation
@@ -77,7 +77,7 @@ fn expansion_matches_the_committed_audit_copy() {
             _ => None,
         })
         .map(|(_, items)| items)
-        .expect("fork_models.rs holds `mod ours`");
+        .expect("fork_models.rs.txt holds `mod ours`");
     let mut compared = 0;
     for (index, item) in items.iter().enumerate() {
         let syn::Item::Struct(model) = item else {
