@@ -28,9 +28,10 @@ mod util;
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
-use fleet::bench::BenchConfig;
-use fleet::drive::DriveConfig;
+use clap::{Parser, Subcommand};
+use fleet::bench::BenchArgs;
+use fleet::drive::DriveArgs;
+use fleet::fleet::FleetArgs;
 use fleet::{FleetConfig, LoadConfig, Tools};
 
 // The audit reaches it as `crate::cargo`.
@@ -87,79 +88,11 @@ enum Task {
         quick: bool,
     },
     /// Drive the example service with a seeded request mix; throughput, p50/p99
-    Load {
-        #[command(flatten)]
-        mix: Mix,
-        /// Requests at most
-        #[arg(long, value_name = "N", default_value_t = 20_000)]
-        requests: u64,
-        /// Time at most, in seconds
-        #[arg(long, value_name = "SECS", default_value_t = 60)]
-        duration: u64,
-        /// Run the service on embedded in-memory SQLite instead of PostgreSQL
-        #[arg(long)]
-        sqlite: bool,
-        /// Drive a service already running there (e.g. http://127.0.0.1:8080)
-        #[arg(long, value_name = "URL")]
-        target: Option<String>,
-        /// ... and compare with its /snapshot (e.g. http://127.0.0.1:9464)
-        #[arg(long, value_name = "URL", requires = "target")]
-        metrics: Option<String>,
-    },
+    Load(DriveArgs),
     /// Three service instances, Prometheus, VictoriaMetrics, a restart, and the exact-count checks
-    Fleet {
-        #[command(flatten)]
-        mix: Mix,
-        /// Requests of the first leg, during which one instance restarts
-        #[arg(long, value_name = "N", default_value_t = 20_000)]
-        requests: u64,
-        /// Requests once it is back
-        #[arg(long, value_name = "N", default_value_t = 5_000)]
-        after_restart: u64,
-        /// Time bound of each leg, in seconds
-        #[arg(long, value_name = "SECS", default_value_t = 120)]
-        duration: u64,
-    },
+    Fleet(FleetArgs),
     /// The service's load with instrument on and off, interleaved; benches/results/runs/service_load.json
-    BenchService {
-        #[command(flatten)]
-        mix: Mix,
-        /// Rounds; each runs both builds, alternating which goes first
-        #[arg(long, value_name = "N", default_value_t = BenchConfig::default().rounds)]
-        rounds: usize,
-        /// Measured requests per round and side
-        #[arg(long, value_name = "N", default_value_t = BenchConfig::default().load.requests)]
-        requests: u64,
-        /// Unmeasured requests before them
-        #[arg(long, value_name = "N", default_value_t = BenchConfig::default().warmup)]
-        warmup: u64,
-        /// Time bound of each measured run, in seconds
-        #[arg(long, value_name = "SECS", default_value_t = BenchConfig::default().load.duration.as_secs())]
-        duration: u64,
-    },
-}
-
-/// The flags every load shares.
-#[derive(Args)]
-struct Mix {
-    /// Concurrent clients
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    clients: usize,
-    /// The mix's seed
-    #[arg(long, value_name = "N", default_value_t = 14)]
-    seed: u64,
-}
-
-impl Mix {
-    /// The load these flags, `requests` and `duration` (seconds) describe.
-    fn load(&self, requests: u64, duration: u64) -> LoadConfig {
-        LoadConfig {
-            clients: self.clients,
-            requests,
-            duration: Duration::from_secs(duration),
-            seed: self.seed,
-        }
-    }
+    BenchService(BenchArgs),
 }
 
 /// Runs the task; a failure is printed and makes the exit code 1.
@@ -192,40 +125,10 @@ fn main() -> ExitCode {
             progress.finish();
             result
         }
-        Task::Load {
-            mix,
-            requests,
-            duration,
-            sqlite,
-            target,
-            metrics,
-        } => fleet::drive::run(&DriveConfig {
-            load: mix.load(requests, duration),
-            target,
-            metrics,
-            sqlite,
-        }),
-        Task::Fleet {
-            mix,
-            requests,
-            after_restart,
-            duration,
-        } => run_fleet(mix.load(requests, duration), after_restart),
-        Task::BenchService {
-            mix,
-            rounds,
-            requests,
-            warmup,
-            duration,
-        } => fleet::postgres::database().and_then(|(_cluster, database)| {
-            let load = mix.load(requests, duration);
-            let config = BenchConfig {
-                rounds,
-                load,
-                warmup,
-            };
-            bench::service(&config, &database)
-        }),
+        Task::Load(args) => fleet::drive::run(&args.into()),
+        Task::Fleet(args) => run_fleet(args.load(), args.after_restart),
+        Task::BenchService(args) => fleet::postgres::database()
+            .and_then(|(_cluster, database)| bench::service(&args.into(), &database)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

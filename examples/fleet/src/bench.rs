@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::load::MixArgs;
 use crate::process::WorkDir;
 use crate::{Balancer, LoadConfig, LoadReport, service};
 
@@ -41,6 +42,35 @@ pub struct BenchConfig {
     pub load: LoadConfig,
     /// Unmeasured requests before it.
     pub warmup: u64,
+}
+
+/// The flags of `cargo xtask bench-service`.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    mix: MixArgs,
+    /// Rounds; each runs both builds, alternating which goes first
+    #[arg(long, value_name = "N", default_value_t = BenchConfig::default().rounds)]
+    rounds: usize,
+    /// Measured requests per round and side
+    #[arg(long, value_name = "N", default_value_t = BenchConfig::default().load.requests)]
+    requests: u64,
+    /// Unmeasured requests before them
+    #[arg(long, value_name = "N", default_value_t = BenchConfig::default().warmup)]
+    warmup: u64,
+    /// Time bound of each measured run, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = BenchConfig::default().load.duration.as_secs())]
+    duration: u64,
+}
+
+impl From<BenchArgs> for BenchConfig {
+    fn from(args: BenchArgs) -> Self {
+        Self {
+            rounds: args.rounds,
+            load: args.mix.load(args.requests, args.duration),
+            warmup: args.warmup,
+        }
+    }
 }
 
 impl Default for BenchConfig {

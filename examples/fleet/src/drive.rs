@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::load::MixArgs;
 use crate::mix::OrmCall;
 use crate::process::WorkDir;
 use crate::{Balancer, LoadConfig, LoadReport, postgres, service};
@@ -27,6 +28,39 @@ pub struct DriveConfig {
     pub metrics: Option<String>,
     /// The started service runs on embedded in-memory SQLite, not PostgreSQL.
     pub sqlite: bool,
+}
+
+/// The flags of `cargo xtask load`.
+#[derive(clap::Args, Debug)]
+pub struct DriveArgs {
+    #[command(flatten)]
+    mix: MixArgs,
+    /// Requests at most
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    requests: u64,
+    /// Time at most, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    duration: u64,
+    /// Run the service on embedded in-memory SQLite instead of PostgreSQL
+    #[arg(long)]
+    sqlite: bool,
+    /// Drive a service already running there (e.g. http://127.0.0.1:8080)
+    #[arg(long, value_name = "URL")]
+    target: Option<String>,
+    /// ... and compare with its /snapshot (e.g. http://127.0.0.1:9464)
+    #[arg(long, value_name = "URL", requires = "target")]
+    metrics: Option<String>,
+}
+
+impl From<DriveArgs> for DriveConfig {
+    fn from(args: DriveArgs) -> Self {
+        Self {
+            load: args.mix.load(args.requests, args.duration),
+            target: args.target,
+            metrics: args.metrics,
+            sqlite: args.sqlite,
+        }
+    }
 }
 
 /// Drives the service the config names (or one it starts) and checks the
