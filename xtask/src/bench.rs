@@ -141,7 +141,7 @@ fn merge() -> Result<(), String> {
         "postgres",
         "postgres_instrument",
     ] {
-        let run_json = read_json(&dir.join(format!("runs/{run}.json")))?;
+        let run_json: Value = read_json(&dir.join(format!("runs/{run}.json")))?;
         settings.push(json!({"run": run, "setting": run_json["setting"]}));
         for row in run_json["results"].as_array().into_iter().flatten() {
             let mut row = row.clone();

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// The cargo running this xtask (`CARGO`), or `cargo` from PATH.
@@ -64,8 +65,8 @@ pub(crate) fn text(v: &Value) -> String {
         .unwrap_or_else(|| v.to_string())
 }
 
-/// Reads a results file (written by `cargo xtask bench`).
-pub(crate) fn read_json(path: &Path) -> Result<Value, String> {
+/// Reads a results file (written by `cargo xtask bench`) into `T`.
+pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: {e} (run `cargo xtask bench` first)", path.display()))?;
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))

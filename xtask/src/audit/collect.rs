@@ -1,8 +1,10 @@
-//! Step 5a of the audit: every raw result file the benches wrote, read into
-//! typed structs (only the fields used; a missing one is an error) and
-//! folded into the [`Summary`]: figures rounded to the precision the
-//! documents show, and every derived figure (differences, ratios, what
-//! `instrument` costs) computed here. The verdicts are `findings.rs`'s.
+//! Step 5a of the audit: the raw result files the benches wrote, folded
+//! into the [`Summary`]. Where a file has the summary's shape it is read
+//! straight into the summary's types (`summary.rs`: aliases for its names,
+//! figures rounded to the precision the documents show, a missing field an
+//! error); the structs here are the few raw shapes that differ, and the
+//! functions compute every derived figure (differences, ratios, what
+//! `instrument` costs). The verdicts are `findings.rs`'s.
 
 use std::path::Path;
 use std::process::Command;
@@ -12,26 +14,16 @@ use serde::de::DeserializeOwned;
 
 use super::summary::*;
 use super::thresholds::THRESHOLDS;
-use crate::bench::results_dir;
-
-/// Reads and parses one result file.
-fn read<T: DeserializeOwned>(path: &Path) -> Result<T, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: {e} (run `cargo xtask bench` first)", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
+use crate::util::{output, read_json, results_dir};
 
 /// Reads a result file that a run may not have produced: absent is `None`.
 fn read_optional<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, String> {
-    if path.exists() {
-        read(path).map(Some)
-    } else {
-        Ok(None)
-    }
+    path.exists().then(|| read_json(path)).transpose()
 }
 
-/// Declares the raw result files' shapes, as the benches write them (only
-/// the fields read; a missing one is an error).
+/// Declares the raw result files' shapes that the summary does not share,
+/// as the benches write them (only the fields read; a missing one is an
+/// error).
 macro_rules! raw {
     ($(struct $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty,)* })*) => {$(
         #[derive(Deserialize)]
@@ -40,40 +32,14 @@ macro_rules! raw {
 }
 
 raw! {
-    struct RawVerdicts { results: Vec<RawVerdict>, }
-    struct RawVerdict { run: String, fairness: String, reported: bool, intentional_difference: Option<String>, }
     struct RawCallgrind { method: String, results: Vec<CallgrindRow>, }
-    struct RawOverhead { rounds: u64, calls_per_round: u64, results: Vec<RawOverheadResult>, }
-    struct RawOverheadResult {
-        scenario: String, plain_ns_per_call: f64,
-        instrumented_ns_per_call: f64, overhead_ns_per_call: f64,
-        op_blocks_per_call: f64, process_extra_blocks_per_call: f64,
-        /// Not measured by runs before the exporter's cost was split out.
-        export_ns_per_call: Option<f64>,
-    }
-    struct RawLocality {
-        rounds: u64, children_per_parent: u64,
-        default_vec_grouping_max_parents: u64, crossovers: Vec<Crossover>,
-    }
-    struct RawAllocProfile { method: String, profiles: Vec<RawProfileResult>, }
-    struct RawProfileResult {
-        side: String, scenario: String, ops: u64,
-        blocks_per_op: f64, #[serde(deserialize_with = "whole")] bytes_per_op: i64,
-        charged_blocks_per_op: Option<f64>, driver_blocks_per_op: Option<f64>,
-        orm_lines: Vec<RawLine>, made_at: Vec<RawLine>,
-    }
-    struct RawLine { site: String, function: String, blocks_per_op: f64, bytes_per_op: i64, }
     struct RawGate { calls: u64, strict: bool, rows: Vec<RawGateResult>, }
-    struct RawGateResult {
-        scenario: String, backend: String, process_blocks: f64,
-        op_blocks: Option<f64>,
-    }
+    struct RawGateResult { scenario: String, backend: String, process_blocks: f64, op_blocks: Option<f64>, }
     struct RawQuickstart { ops: Vec<RawQuickstartOp>, cache_score: RawCacheScore, }
     struct RawCacheScore { stmt_hit_ratio: f64, sql_hit_ratio: f64, definition: String, }
     struct RawQuickstartOp {
-        op: String, model: String, calls: u64,
-        stmt_cache: RawStmtCache, stmt_hit_ratio: Option<f64>,
-        sql_hit_ratio: Option<f64>, blocks_per_call: f64,
+        op: String, model: String, calls: u64, stmt_cache: RawStmtCache,
+        stmt_hit_ratio: Option<f64>, sql_hit_ratio: Option<f64>, blocks_per_call: f64,
     }
     struct RawStmtCache { hits: u64, misses: u64, ambiguous: u64, }
     struct RawBloat { quickstart: RawBloatQuickstart, bench_binary_symbols: RawSymbols, }
@@ -81,19 +47,14 @@ raw! {
         command: String, instrument_on: RawBuild, instrument_off: RawBuild,
         file_size_delta: f64, text_section_size_delta: f64,
     }
-    struct RawBuild {
-        file_size: f64, text_section_size: f64,
-        crates: Vec<RawNamedSize>, orm_functions: Vec<RawFunction>,
-    }
+    struct RawBuild { file_size: f64, text_section_size: f64, crates: Vec<RawNamedSize>, orm_functions: Vec<FunctionSize>, }
     struct RawNamedSize { name: String, size: f64, }
-    struct RawFunction { #[serde(rename = "crate")] krate: String, name: String, size: u64, }
     struct RawSymbols { command: String, crates: Vec<RawSymbolCrate>, }
     struct RawSymbolCrate { #[serde(rename = "crate")] krate: String, functions: u64, bytes: f64, }
     struct RawBuildTiming { runs: u64, sqlx_prepare: RawPrepare, instrument_feature: RawFeature, }
     struct RawPrepare {
-        command: String, sqlx_prepare_profile_seconds: Vec<f64>,
-        dev_profile_seconds: Vec<f64>, sqlx_prepare_profile_median_seconds: f64,
-        dev_profile_median_seconds: f64,
+        command: String, sqlx_prepare_profile_seconds: Vec<f64>, dev_profile_seconds: Vec<f64>,
+        sqlx_prepare_profile_median_seconds: f64, dev_profile_median_seconds: f64,
     }
     struct RawFeature {
         command: String, with_seconds: Vec<f64>, without_seconds: Vec<f64>,
@@ -101,14 +62,10 @@ raw! {
     }
 }
 
+/// What `program args` prints, trimmed; `unknown` if it fails.
 fn command_line(program: &str, args: &[&str]) -> String {
-    Command::new(program)
-        .args(args)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|| "unknown".to_owned())
+    output(Command::new(program).args(args))
+        .map_or_else(|_| "unknown".to_owned(), |o| o.trim().to_owned())
 }
 
 /// Commit, date, machine, toolchain and command of a measuring run, taken
@@ -145,32 +102,29 @@ pub(crate) fn header() -> Header {
 }
 
 /// Pass / declared / refused counts per run, and the declared reasons.
-fn fairness(merged: &RawVerdicts) -> Fairness {
-    let mut counts: Vec<FairnessCount> = Vec::new();
-    let mut reasons: Vec<String> = Vec::new();
-    for r in &merged.results {
-        if counts.last().is_none_or(|c| c.run != r.run) {
+fn fairness(rows: &[OrmRow]) -> Fairness {
+    let mut fairness = Fairness::default();
+    for r in rows {
+        if fairness.counts.last().is_none_or(|c| c.run != r.run) {
             let run = r.run.clone();
-            counts.push(FairnessCount {
+            fairness.counts.push(FairnessCount {
                 run,
-                pass: 0,
-                declared: 0,
-                refused: 0,
+                ..Default::default()
             });
         }
-        let count = counts.last_mut().expect("pushed");
-        match (r.fairness.as_str(), r.reported) {
-            ("pass", _) => count.pass += 1,
-            (_, true) => count.declared += 1,
-            _ => count.refused += 1,
-        }
-        if let Some(reason) = &r.intentional_difference
-            && !reasons.contains(reason)
+        let count = fairness.counts.last_mut().expect("pushed");
+        *match (r.verdict.as_str(), r.reported) {
+            ("pass", _) => &mut count.pass,
+            (_, true) => &mut count.declared,
+            _ => &mut count.refused,
+        } += 1;
+        if let Some(reason) = &r.declared
+            && !fairness.reasons.contains(reason)
         {
-            reasons.push(reason.clone());
+            fairness.reasons.push(reason.clone());
         }
     }
-    Fairness { counts, reasons }
+    fairness
 }
 
 /// What `instrument` costs each scenario on each backend: the fork's ratio
@@ -178,19 +132,14 @@ fn fairness(merged: &RawVerdicts) -> Fairness {
 /// `<backend>_instrument`), their quotient, and blocks per op.
 fn instrument_cost(rows: &[OrmRow]) -> InstrumentCost {
     let mut out = Vec::new();
-    for backend in ["sqlite", "postgres"] {
-        let on_run = format!("{backend}_instrument");
-        for off in rows
-            .iter()
-            .filter(|r| r.run == backend && r.contender == "fork")
-        {
-            let Some(on) = rows.iter().find(|r| {
-                r.run == on_run && r.scenario == off.scenario && r.contender == "fork+instrument"
-            }) else {
-                continue;
-            };
+    for off in rows.iter().filter(|r| r.contender == "fork") {
+        let on_run = format!("{}_instrument", off.run);
+        let on = rows.iter().find(|r| {
+            r.run == on_run && r.scenario == off.scenario && r.contender == "fork+instrument"
+        });
+        if let Some(on) = on {
             out.push(CostRow {
-                backend: backend.to_owned(),
+                backend: off.run.clone(),
                 scenario: off.scenario.clone(),
                 off_ratio: off.wall_ratio,
                 on_ratio: on.wall_ratio,
@@ -212,36 +161,31 @@ fn instrument_cost(rows: &[OrmRow]) -> InstrumentCost {
     }
 }
 
+/// The instruction counts and the differences and ratios drawn from them.
 fn callgrind(doc: RawCallgrind) -> Result<Callgrind, String> {
     let rows = doc.results;
-    let count = |scenario: &str, contender: &str, all_threads: bool| {
+    let find = |scenario: &str, contender: &str| {
         rows.iter()
             .find(|r| r.scenario == scenario && r.contender == contender)
-            .map(|r| match all_threads {
-                true => r.all_threads_instructions_per_op,
-                false => r.polling_thread_instructions_per_op,
-            })
             .ok_or(format!("callgrind.json: no {scenario} row for {contender}"))
     };
-    let mut gaps = Vec::new();
-    for scenario in rows
+    let gaps = rows
         .iter()
         .filter(|r| r.contender == "fork")
-        .map(|r| &r.scenario)
-    {
-        if rows
-            .iter()
-            .any(|r| r.scenario == *scenario && r.contender == "raw")
-        {
-            gaps.push(InstructionGap {
-                scenario: scenario.clone(),
-                polling_thread: count(scenario, "fork", false)? - count(scenario, "raw", false)?,
-                all_threads: count(scenario, "fork", true)? - count(scenario, "raw", true)?,
-            });
-        }
-    }
-    let polling = |contender: &str| count("select_by_pk", contender, false);
-    let all = |contender: &str| count("select_by_pk", contender, true);
+        .filter_map(|fork| {
+            let raw = find(&fork.scenario, "raw").ok()?;
+            Some(InstructionGap {
+                scenario: fork.scenario.clone(),
+                polling_thread: fork.polling_thread_instructions_per_op
+                    - raw.polling_thread_instructions_per_op,
+                all_threads: fork.all_threads_instructions_per_op
+                    - raw.all_threads_instructions_per_op,
+            })
+        });
+    let polling =
+        |contender| find("select_by_pk", contender).map(|r| r.polling_thread_instructions_per_op);
+    let all =
+        |contender| find("select_by_pk", contender).map(|r| r.all_threads_instructions_per_op);
     let (raw, fork, on) = (
         polling("raw")?,
         polling("fork")?,
@@ -251,7 +195,7 @@ fn callgrind(doc: RawCallgrind) -> Result<Callgrind, String> {
     let over = |a: i64, b: i64| round(a as f64 / b as f64, 3);
     Ok(Callgrind {
         method: doc.method,
-        fork_minus_raw_by_scenario: gaps,
+        fork_minus_raw_by_scenario: gaps.collect(),
         fork_minus_raw: fork - raw,
         fork_over_raw: over(fork, raw),
         sqlx_macro_minus_raw: checked - raw,
@@ -264,27 +208,10 @@ fn callgrind(doc: RawCallgrind) -> Result<Callgrind, String> {
     })
 }
 
-fn instrument_overhead(doc: RawOverhead) -> InstrumentOverhead {
-    let rows = doc.results.into_iter().map(|r| OverheadRow {
-        scenario: r.scenario,
-        plain_ns: round(r.plain_ns_per_call, 1),
-        instrumented_ns: round(r.instrumented_ns_per_call, 1),
-        overhead_ns: round(r.overhead_ns_per_call, 1),
-        op_blocks: round(r.op_blocks_per_call, 3),
-        process_extra_blocks: round(r.process_extra_blocks_per_call, 4),
-        export_ns: r.export_ns_per_call.map(|x| round(x, 1)),
-    });
-    InstrumentOverhead {
-        rounds: doc.rounds,
-        calls_per_round: doc.calls_per_round,
-        rows: rows.collect(),
-    }
-}
-
 /// The allocation gate's windows with and without instrument: process-wide
 /// heap blocks per call of each scenario, and what instrumentation adds.
 fn alloc_gate(on: RawGate, off: &RawGate) -> Result<AllocGate, String> {
-    let per_call = |blocks: f64| blocks / on.calls as f64;
+    let per_call = |blocks: f64| round(blocks / on.calls as f64, 2);
     let mut rows = Vec::new();
     for r in on.rows {
         let twin = off
@@ -296,14 +223,13 @@ fn alloc_gate(on: RawGate, off: &RawGate) -> Result<AllocGate, String> {
             "alloc_gate_on.json: {} has no op_blocks",
             r.scenario
         ))?;
-        let (on_blocks, off_blocks) = (per_call(r.process_blocks), per_call(twin.process_blocks));
         rows.push(GateRow {
+            op_blocks: per_call(op),
+            on_blocks: per_call(r.process_blocks),
+            off_blocks: per_call(twin.process_blocks),
+            added_blocks: per_call(r.process_blocks - twin.process_blocks),
             scenario: r.scenario,
             backend: r.backend,
-            op_blocks: round(per_call(op), 2),
-            on_blocks: round(on_blocks, 2),
-            off_blocks: round(off_blocks, 2),
-            added_blocks: round(on_blocks - off_blocks, 2),
         });
     }
     let most_added = rows.iter().map(|r| r.added_blocks).fold(f64::MIN, f64::max);
@@ -317,35 +243,33 @@ fn alloc_gate(on: RawGate, off: &RawGate) -> Result<AllocGate, String> {
     })
 }
 
-/// The sweep's parameters, and its points from `locality_sweep.csv`.
-fn locality(doc: RawLocality, csv: &str) -> Result<Locality, String> {
-    let mut points = Vec::new();
-    for line in csv.lines().skip(1) {
-        let cells: Vec<&str> = line.split(',').collect();
-        let bad = || format!("locality_sweep.csv: bad line `{line}`");
-        let x = |i: usize| {
-            cells
-                .get(i)
-                .and_then(|v| v.parse::<f64>().ok())
-                .ok_or_else(bad)
+/// The sweep's points from `locality_sweep.csv`.
+fn locality_points(csv: &str) -> Result<Vec<LocalityPoint>, String> {
+    let point = |line: &str| {
+        let (measure, numbers) = line.split_once(',')?;
+        let x: Vec<f64> = numbers
+            .split(',')
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .ok()?;
+        let &[parents, vec_ns, hashmap_ns, vec_blocks, hashmap_blocks] = x.as_slice() else {
+            return None;
         };
-        points.push(LocalityPoint {
-            measure: cells[0].to_owned(),
-            parents: x(1)?,
-            vec_ns: round(x(2)?, 2),
-            hashmap_ns: round(x(3)?, 2),
-            hashmap_over_vec: round(x(3)? / x(2)?, 3),
-            vec_blocks: round(x(4)?, 3),
-            hashmap_blocks: round(x(5)?, 3),
-        });
-    }
-    Ok(Locality {
-        rounds: doc.rounds,
-        children_per_parent: doc.children_per_parent,
-        default_threshold: doc.default_vec_grouping_max_parents,
-        crossovers: doc.crossovers,
-        points,
-    })
+        Some(LocalityPoint {
+            measure: measure.to_owned(),
+            parents,
+            vec_ns: round(vec_ns, 2),
+            hashmap_ns: round(hashmap_ns, 2),
+            hashmap_over_vec: round(hashmap_ns / vec_ns, 3),
+            vec_blocks: round(vec_blocks, 3),
+            hashmap_blocks: round(hashmap_blocks, 3),
+        })
+    };
+    let bad = |line: &str| format!("locality_sweep.csv: bad line `{line}`");
+    csv.lines()
+        .skip(1)
+        .map(|line| point(line).ok_or_else(|| bad(line)))
+        .collect()
 }
 
 /// What to do about an allocation site, by where it is.
@@ -378,37 +302,6 @@ fn fix_for(side: &str, site: &str, function: &str) -> &'static str {
     }
 }
 
-fn alloc(doc: RawAllocProfile) -> Alloc {
-    let profiles = doc.profiles.into_iter().map(|p| {
-        let top = |lines: Vec<RawLine>| -> Vec<AllocLine> {
-            let fix = |l: &RawLine| fix_for(&p.side, &l.site, &l.function).to_owned();
-            let line = |l: RawLine| AllocLine {
-                fix: fix(&l),
-                site: l.site,
-                function: l.function,
-                blocks_per_op: l.blocks_per_op,
-                bytes_per_op: l.bytes_per_op,
-            };
-            lines.into_iter().take(3).map(line).collect()
-        };
-        Profile {
-            orm_lines: top(p.orm_lines),
-            made_at: top(p.made_at),
-            blocks_per_op: round(p.blocks_per_op, 2),
-            bytes_per_op: p.bytes_per_op,
-            charged_blocks_per_op: p.charged_blocks_per_op.map(|x| round(x, 2)),
-            driver_blocks_per_op: p.driver_blocks_per_op.map(|x| round(x, 2)),
-            side: p.side,
-            scenario: p.scenario,
-            ops: p.ops,
-        }
-    });
-    Alloc {
-        method: doc.method,
-        profiles: profiles.collect(),
-    }
-}
-
 fn cache(doc: RawQuickstart) -> Cache {
     let percent = |x: f64| round(x * 100.0, 1);
     let ops = doc.ops.into_iter().map(|o| CacheOp {
@@ -432,23 +325,21 @@ fn cache(doc: RawQuickstart) -> Cache {
 
 fn build_timing(doc: RawBuildTiming) -> BuildTiming {
     let (prepare, feature) = (doc.sqlx_prepare, doc.instrument_feature);
-    let seconds = |v: &[f64]| v.iter().map(|x| round(*x, 1)).collect();
-    let (profile, dev) = (
-        prepare.sqlx_prepare_profile_median_seconds,
-        prepare.dev_profile_median_seconds,
-    );
+    let seconds = |v: Vec<f64>| v.into_iter().map(|x| round(x, 1)).collect();
+    let profile = prepare.sqlx_prepare_profile_median_seconds;
+    let dev = prepare.dev_profile_median_seconds;
     let (with, without) = (feature.with_median_seconds, feature.without_median_seconds);
     BuildTiming {
         runs: doc.runs,
-        prepare_profile_seconds: seconds(&prepare.sqlx_prepare_profile_seconds),
-        prepare_dev_seconds: seconds(&prepare.dev_profile_seconds),
+        prepare_profile_seconds: seconds(prepare.sqlx_prepare_profile_seconds),
+        prepare_dev_seconds: seconds(prepare.dev_profile_seconds),
         prepare_command: prepare.command,
         prepare_profile_median: round(profile, 1),
         prepare_dev_median: round(dev, 1),
         prepare_profile_minus_dev: round(profile - dev, 1),
         prepare_profile_over_dev: round(profile / dev, 3),
-        instrument_with_seconds: seconds(&feature.with_seconds),
-        instrument_without_seconds: seconds(&feature.without_seconds),
+        instrument_with_seconds: seconds(feature.with_seconds),
+        instrument_without_seconds: seconds(feature.without_seconds),
         instrument_command: feature.command,
         instrument_with_median: round(with, 1),
         instrument_without_median: round(without, 1),
@@ -457,26 +348,25 @@ fn build_timing(doc: RawBuildTiming) -> BuildTiming {
     }
 }
 
+fn kib(bytes: f64) -> f64 {
+    round(bytes / 1024.0, 1)
+}
+
 fn bloat(doc: RawBloat) -> Bloat {
     let q = doc.quickstart;
-    let kib = |bytes: f64| round(bytes / 1024.0, 1);
-    let crates = |b: &RawBuild| -> Vec<CrateSize> {
-        b.crates
+    let build = |b: &RawBuild| Build {
+        file_kib: kib(b.file_size),
+        text_kib: kib(b.text_section_size),
+        crates: b
+            .crates
             .iter()
             .take(12)
             .map(|c| CrateSize {
                 name: c.name.clone(),
                 kib: kib(c.size),
             })
-            .collect()
-    };
-    let functions = |b: &RawBuild| -> Vec<FunctionSize> {
-        let function = |f: &RawFunction| FunctionSize {
-            krate: f.krate.clone(),
-            name: f.name.clone(),
-            bytes: f.size,
-        };
-        b.orm_functions.iter().take(8).map(function).collect()
+            .collect(),
+        functions: b.orm_functions.iter().take(8).cloned().collect(),
     };
     // Crates whose size differs between the builds by a KiB or more.
     let size_of = |b: &RawBuild, name: &str| {
@@ -485,54 +375,41 @@ fn bloat(doc: RawBloat) -> Bloat {
             .find(|c| c.name == name)
             .map_or(0.0, |c| c.size)
     };
-    let mut names: Vec<&str> = Vec::new();
+    let mut deltas: Vec<CrateSize> = Vec::new();
     for c in q
         .instrument_on
         .crates
         .iter()
         .chain(&q.instrument_off.crates)
     {
-        if !names.contains(&c.name.as_str()) {
-            names.push(&c.name);
+        let delta = size_of(&q.instrument_on, &c.name) - size_of(&q.instrument_off, &c.name);
+        if delta.abs() >= 1024.0 && !deltas.iter().any(|d| d.name == c.name) {
+            deltas.push(CrateSize {
+                name: c.name.clone(),
+                kib: delta,
+            });
         }
     }
-    let mut deltas: Vec<(f64, &str)> = names
-        .into_iter()
-        .map(|name| {
-            (
-                size_of(&q.instrument_on, name) - size_of(&q.instrument_off, name),
-                name,
-            )
-        })
-        .filter(|(delta, _)| delta.abs() >= 1024.0)
-        .collect();
-    deltas.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let symbol = |c: &RawSymbolCrate| CrateSymbols {
-        krate: c.krate.clone(),
-        functions: c.functions,
-        kib: kib(c.bytes),
-    };
+    deltas.sort_by(|a, b| b.kib.total_cmp(&a.kib));
+    deltas.iter_mut().for_each(|d| d.kib = kib(d.kib));
+    let symbols = doc.bench_binary_symbols;
     Bloat {
-        on_file_kib: kib(q.instrument_on.file_size),
-        off_file_kib: kib(q.instrument_off.file_size),
-        on_text_kib: kib(q.instrument_on.text_section_size),
-        off_text_kib: kib(q.instrument_off.text_section_size),
+        on: build(&q.instrument_on),
+        off: build(&q.instrument_off),
         file_delta_kib: kib(q.file_size_delta),
         text_delta_kib: kib(q.text_section_size_delta),
-        on_crates: crates(&q.instrument_on),
-        off_crates: crates(&q.instrument_off),
-        on_functions: functions(&q.instrument_on),
-        off_functions: functions(&q.instrument_off),
-        crate_deltas: deltas
+        crate_deltas: deltas,
+        command: q.command,
+        symbols_command: symbols.command,
+        symbols: symbols
+            .crates
             .into_iter()
-            .map(|(d, name)| CrateSize {
-                name: name.to_owned(),
-                kib: kib(d),
+            .map(|c| CrateSymbols {
+                krate: c.krate,
+                functions: c.functions,
+                kib: kib(c.bytes),
             })
             .collect(),
-        command: q.command,
-        symbols_command: doc.bench_binary_symbols.command.clone(),
-        symbols: doc.bench_binary_symbols.crates.iter().map(symbol).collect(),
     }
 }
 
@@ -544,30 +421,40 @@ fn bloat(doc: RawBloat) -> Bloat {
 /// does not have the fields this code reads.
 pub(crate) fn build() -> Result<Summary, String> {
     let dir = results_dir();
-    let orm_compare: OrmCompare = read(&dir.join("orm_compare.json"))?;
+    let orm_compare: OrmCompare = read_json(&dir.join("orm_compare.json"))?;
     let gate_on = read_optional::<RawGate>(&dir.join("runs/alloc_gate_on.json"))?;
     let gate_off = read_optional::<RawGate>(&dir.join("runs/alloc_gate_off.json"))?;
     let service_load = read_optional::<ServiceLoad>(&dir.join("runs/service_load.json"))?;
     let csv = std::fs::read_to_string(dir.join("locality_sweep.csv"))
         .map_err(|e| format!("locality_sweep.csv: {e}"))?;
+    let mut alloc: Alloc = read_json(&dir.join("runs/alloc_profile.json"))?;
+    for p in &mut alloc.profiles {
+        p.orm_lines.truncate(3);
+        for l in &mut p.orm_lines {
+            l.fix = fix_for(&p.side, &l.site, &l.function).to_owned();
+        }
+    }
     Ok(Summary {
-        header: read(&dir.join("audit_run.json"))?,
-        fairness: fairness(&read(&dir.join("orm_compare.json"))?),
+        header: read_json(&dir.join("audit_run.json"))?,
+        fairness: fairness(&orm_compare.rows),
         instrument_cost: instrument_cost(&orm_compare.rows),
         orm_compare,
-        callgrind: callgrind(read(&dir.join("callgrind.json"))?)?,
-        instrument_overhead: instrument_overhead(read(&dir.join("runs/instrument_overhead.json"))?),
-        locality: locality(read(&dir.join("runs/locality_sweep.json"))?, &csv)?,
-        alloc: alloc(read(&dir.join("runs/alloc_profile.json"))?),
+        callgrind: callgrind(read_json(&dir.join("callgrind.json"))?)?,
+        instrument_overhead: read_json(&dir.join("runs/instrument_overhead.json"))?,
+        locality: Locality {
+            sweep: read_json(&dir.join("runs/locality_sweep.json"))?,
+            points: locality_points(&csv)?,
+        },
+        alloc,
         alloc_gate: match (gate_on, gate_off) {
             (Some(on), Some(off)) => Some(alloc_gate(on, &off)?),
             _ => None,
         },
         service_load: service_load.map(rounded_service_load),
-        cache: cache(read(&dir.join("runs/quickstart.json"))?),
-        bloat: bloat(read(&dir.join("bloat.json"))?),
-        expand: read(&dir.join("expand.json"))?,
-        build_timing: build_timing(read(&dir.join("build_timing.json"))?),
+        cache: cache(read_json(&dir.join("runs/quickstart.json"))?),
+        bloat: bloat(read_json(&dir.join("bloat.json"))?),
+        expand: read_json(&dir.join("expand.json"))?,
+        build_timing: build_timing(read_json(&dir.join("build_timing.json"))?),
         findings: Vec::new(),
         optimizations: Vec::new(),
     })

@@ -191,16 +191,9 @@ fn verdicts(s: &Summary) -> Result<Json, String> {
         )
     };
     let (paged_premix, paged_fork) = (paged("premix")?, paged("fork")?);
-    let crossover = s
-        .locality
-        .crossovers
-        .iter()
-        .find(|c| c.measure == "grouping_only");
-    let crossover_index = s
-        .locality
-        .crossovers
-        .iter()
-        .position(|c| c.measure == "grouping_only");
+    let crossovers = &s.locality.sweep.crossovers;
+    let crossover_index = crossovers.iter().position(|c| c.measure == "grouping_only");
+    let crossover = crossover_index.map(|i| &crossovers[i]);
     let mut v = json!({
         "parity": t.fork_ratio_parity, "sqlite_fork": sqlite_fork.len(), "best": best,
         "worst": worst, "over": over, "fewer_blocks": fewer_blocks,
@@ -235,7 +228,7 @@ fn verdicts(s: &Summary) -> Result<Json, String> {
         "fork_pages_ok": s.orm_compare.rows[paged_fork].prepared <= t.statements_per_paging,
         "crossover": crossover_index,
         "below_crossover": crossover.and_then(|c| c.hashmap_faster_from_parents)
-            .is_some_and(|c| s.locality.default_threshold < c),
+            .is_some_and(|c| s.locality.sweep.default_threshold < c),
     });
     // Three objects because one would pass json!'s recursion limit.
     for part in [more, rest] {

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::util::text;
+
 /// `x` rounded to `digits` decimals.
 pub(crate) fn round(x: f64, digits: i32) -> f64 {
     let scale = 10f64.powi(digits);
@@ -35,12 +37,20 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     Option::deserialize(d)
 }
 
+/// [`rounded`] for a figure that must be present but may be null.
+fn rounded_or_null<'de, D: serde::Deserializer<'de>, const DIGITS: i32>(
+    d: D,
+) -> Result<Option<f64>, D::Error> {
+    Option::<f64>::deserialize(d).map(|x| x.map(|x| round(x, DIGITS)))
+}
+
 /// Declares summary structs: serialized and read back, every field
-/// required (`Option`s too, through `present`).
+/// required (`Option`s too, through `present`). Where a raw result file has
+/// the same shape, it is read straight into them (`alias` for its names).
 macro_rules! record {
     ($($(#[$meta:meta])* struct $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty,)* })*) => {$(
         $(#[$meta])*
-        #[derive(Debug, Clone, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Default, Serialize, Deserialize)]
         pub(crate) struct $name { $($(#[$fmeta])* pub(crate) $field: $ty,)* }
     )*};
 }
@@ -84,6 +94,7 @@ record! {
         #[serde(alias = "wall_ratio_to_raw", deserialize_with = "rounded::<_, 3>")] wall_ratio: f64,
         #[serde(alias = "cpu_ratio_to_raw", deserialize_with = "rounded::<_, 3>")] cpu_ratio: f64,
         #[serde(alias = "blocks_per_op", deserialize_with = "rounded::<_, 2>")] blocks: f64,
+        #[serde(alias = "intentional_difference", deserialize_with = "present")] declared: Option<String>,
     }
     /// Fairness verdict counts per run and the declared differences.
     struct Fairness { counts: Vec<FairnessCount>, reasons: Vec<String>, }
@@ -104,17 +115,26 @@ record! {
     }
     /// The fork's instructions per op minus raw sqlx's in one scenario.
     struct InstructionGap { scenario: String, polling_thread: i64, all_threads: i64, }
-    /// The instrumentation's own cost per call.
-    struct InstrumentOverhead { rounds: u64, calls_per_round: u64, rows: Vec<OverheadRow>, }
-    /// One instrument_overhead scenario; `export_ns` only where measured.
+    /// The instrumentation's own cost per call (`runs/instrument_overhead.json`).
+    struct InstrumentOverhead { rounds: u64, calls_per_round: u64, #[serde(alias = "results")] rows: Vec<OverheadRow>, }
+    /// One instrument_overhead scenario, per call; `export_ns` only where
+    /// measured (runs from before the exporter's cost was split out lack it).
     struct OverheadRow {
-        scenario: String, plain_ns: f64, instrumented_ns: f64, overhead_ns: f64, op_blocks: f64,
-        process_extra_blocks: f64, #[serde(deserialize_with = "present")] export_ns: Option<f64>,
+        scenario: String,
+        #[serde(alias = "plain_ns_per_call", deserialize_with = "rounded::<_, 1>")] plain_ns: f64,
+        #[serde(alias = "instrumented_ns_per_call", deserialize_with = "rounded::<_, 1>")] instrumented_ns: f64,
+        #[serde(alias = "overhead_ns_per_call", deserialize_with = "rounded::<_, 1>")] overhead_ns: f64,
+        #[serde(alias = "op_blocks_per_call", deserialize_with = "rounded::<_, 3>")] op_blocks: f64,
+        #[serde(alias = "process_extra_blocks_per_call", deserialize_with = "rounded::<_, 4>")] process_extra_blocks: f64,
+        #[serde(alias = "export_ns_per_call", default, deserialize_with = "rounded_or_null::<_, 1>")] export_ns: Option<f64>,
     }
-    /// The eager loader's Vec-or-HashMap sweep.
-    struct Locality {
-        rounds: u64, children_per_parent: u64, default_threshold: u64,
-        crossovers: Vec<Crossover>, points: Vec<LocalityPoint>,
+    /// The eager loader's Vec-or-HashMap sweep: its parameters
+    /// (`runs/locality_sweep.json`) and points (`locality_sweep.csv`).
+    struct Locality { #[serde(flatten)] sweep: Sweep, points: Vec<LocalityPoint>, }
+    /// How the sweep ran and where it found HashMap overtaking Vec.
+    struct Sweep {
+        rounds: u64, children_per_parent: u64,
+        #[serde(alias = "default_vec_grouping_max_parents")] default_threshold: u64, crossovers: Vec<Crossover>,
     }
     /// Where HashMap grouping overtakes Vec, if it does in the range swept.
     struct Crossover {
@@ -126,18 +146,21 @@ record! {
         measure: String, parents: f64, vec_ns: f64, hashmap_ns: f64, hashmap_over_vec: f64,
         vec_blocks: f64, hashmap_blocks: f64,
     }
-    /// dhat's profiles.
+    /// dhat's profiles (`runs/alloc_profile.json`).
     struct Alloc { method: String, profiles: Vec<Profile>, }
     /// One side's profile of one scenario; `charged`/`driver` only where the
     /// fork's own counters were read.
     struct Profile {
-        side: String, scenario: String, ops: u64, blocks_per_op: f64, bytes_per_op: i64,
-        #[serde(deserialize_with = "present")] charged_blocks_per_op: Option<f64>,
-        #[serde(deserialize_with = "present")] driver_blocks_per_op: Option<f64>,
-        orm_lines: Vec<AllocLine>, made_at: Vec<AllocLine>,
+        side: String, scenario: String, ops: u64,
+        #[serde(deserialize_with = "rounded::<_, 2>")] blocks_per_op: f64,
+        #[serde(deserialize_with = "whole")] bytes_per_op: i64,
+        #[serde(deserialize_with = "rounded_or_null::<_, 2>")] charged_blocks_per_op: Option<f64>,
+        #[serde(deserialize_with = "rounded_or_null::<_, 2>")] driver_blocks_per_op: Option<f64>,
+        orm_lines: Vec<AllocLine>,
     }
-    /// One allocating line and what to do about it.
-    struct AllocLine { site: String, function: String, blocks_per_op: f64, bytes_per_op: i64, fix: String, }
+    /// One allocating line and what to do about it (`fix`, which the raw
+    /// profile lacks and `collect.rs` fills in).
+    struct AllocLine { site: String, function: String, blocks_per_op: f64, bytes_per_op: i64, #[serde(default)] fix: String, }
     /// The allocation gate's windows with and without instrument.
     struct AllocGate {
         calls: u64, strict: bool, rows: Vec<GateRow>, most_added_blocks: f64, added_target: f64,
@@ -167,16 +190,15 @@ record! {
     }
     /// Binary sizes with and without instrument, and the bench's symbols.
     struct Bloat {
-        command: String, on_file_kib: f64, off_file_kib: f64, on_text_kib: f64, off_text_kib: f64,
-        file_delta_kib: f64, text_delta_kib: f64, on_crates: Vec<CrateSize>,
-        off_crates: Vec<CrateSize>, on_functions: Vec<FunctionSize>,
-        off_functions: Vec<FunctionSize>, crate_deltas: Vec<CrateSize>, symbols_command: String,
-        symbols: Vec<CrateSymbols>,
+        command: String, on: Build, off: Build, file_delta_kib: f64, text_delta_kib: f64,
+        crate_deltas: Vec<CrateSize>, symbols_command: String, symbols: Vec<CrateSymbols>,
     }
+    /// One build of the quickstart: its sizes, largest crates and ORM functions.
+    struct Build { file_kib: f64, text_kib: f64, crates: Vec<CrateSize>, functions: Vec<FunctionSize>, }
     /// A crate's size in KiB.
     struct CrateSize { name: String, kib: f64, }
-    /// One of the ORM's largest functions.
-    struct FunctionSize { #[serde(rename = "crate")] krate: String, name: String, bytes: u64, }
+    /// One of the ORM's largest functions (as cargo bloat lists it).
+    struct FunctionSize { #[serde(rename = "crate")] krate: String, name: String, #[serde(alias = "size")] bytes: u64, }
     /// A crate's monomorphised functions in the bench binary.
     struct CrateSymbols { #[serde(rename = "crate")] krate: String, functions: u64, kib: f64, }
     /// The expansions and their counts (`expand.rs`, as written).
@@ -219,31 +241,29 @@ record! {
     }
 }
 
-/// The orm_compare rows as CSV.
+/// The orm_compare rows as CSV: these fields of each, as the summary's
+/// JSON prints them (1.0, not Rust's 1).
 pub(crate) fn csv(summary: &Summary) -> String {
-    let mut out = String::from(
-        "run,scenario,contender,verdict,reported,rows,prepared,distinct,wall_ns,cpu_ns,wall_ratio,\
-         cpu_ratio,blocks\n",
-    );
-    // Numbers as JSON prints them (1.0, not Rust's 1).
-    let json = |x: f64| serde_json::Value::from(x).to_string();
+    const COLUMNS: [&str; 13] = [
+        "run",
+        "scenario",
+        "contender",
+        "verdict",
+        "reported",
+        "rows",
+        "prepared",
+        "distinct",
+        "wall_ns",
+        "cpu_ns",
+        "wall_ratio",
+        "cpu_ratio",
+        "blocks",
+    ];
+    let mut out = COLUMNS.join(",") + "\n";
     for r in &summary.orm_compare.rows {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            r.run,
-            r.scenario,
-            r.contender,
-            r.verdict,
-            r.reported,
-            r.rows,
-            r.prepared,
-            r.distinct,
-            r.wall_ns,
-            r.cpu_ns,
-            json(r.wall_ratio),
-            json(r.cpu_ratio),
-            json(r.blocks)
-        ));
+        let r = serde_json::to_value(r).expect("a row serializes");
+        let cells: Vec<String> = COLUMNS.iter().map(|c| text(&r[c])).collect();
+        out.push_str(&(cells.join(",") + "\n"));
     }
     out
 }
