@@ -272,36 +272,6 @@ fn locality_points(csv: &str) -> Result<Vec<LocalityPoint>, String> {
         .collect()
 }
 
-/// What to do about an allocation site, by where it is.
-fn fix_for(side: &str, site: &str, function: &str) -> &'static str {
-    match (side, site, function) {
-        ("fork", s, _) if s.starts_with("(sqlx's SQLite worker") => {
-            "none in the ORM: the connection's worker thread (statement execution, row buffers), \
-             which the instrumented fork charges to the operation holding the connection"
-        }
-        (_, s, _) if s.starts_with("(sqlx's SQLite worker") => {
-            "none in the ORM: sqlx's SQLite worker thread (statement execution, row buffers)"
-        }
-        (_, s, _) if s.starts_with("(no such frame") => {
-            "none in the ORM: the runtime's own work (tasks, timers)"
-        }
-        ("fork", _, f) if f.contains("acquire") => {
-            "none: taking a pooled connection, which raw sqlx's `&Pool` path does too (F3, O1)"
-        }
-        (_, _, f) if f.contains("__decode") => {
-            "none: the row's owned Strings, which raw sqlx's FromRow makes too"
-        }
-        ("fork", _, _) => "none: sqlx's statement execution, which raw sqlx pays too",
-        (_, s, _) if s.contains("executor.rs") => {
-            "upstream (premix-orm): sqlx's `&Pool` path through its Executor wrapper"
-        }
-        (_, s, _) if s.contains("query.rs") => {
-            "upstream (premix-orm): its builder (`SELECT *`, rows decoded by name)"
-        }
-        _ => "upstream (premix-orm): its derive output (trait objects, format! per call)",
-    }
-}
-
 fn cache(doc: RawQuickstart) -> Cache {
     let percent = |x: f64| round(x * 100.0, 1);
     let ops = doc.ops.into_iter().map(|o| CacheOp {
@@ -430,9 +400,6 @@ pub(crate) fn build() -> Result<Summary, String> {
     let mut alloc: Alloc = read_json(&dir.join("runs/alloc_profile.json"))?;
     for p in &mut alloc.profiles {
         p.orm_lines.truncate(3);
-        for l in &mut p.orm_lines {
-            l.fix = fix_for(&p.side, &l.site, &l.function).to_owned();
-        }
     }
     Ok(Summary {
         header: read_json(&dir.join("audit_run.json"))?,

@@ -158,9 +158,8 @@ record! {
         #[serde(deserialize_with = "rounded_or_null::<_, 2>")] driver_blocks_per_op: Option<f64>,
         orm_lines: Vec<AllocLine>,
     }
-    /// One allocating line and what to do about it (`fix`, which the raw
-    /// profile lacks and `collect.rs` fills in).
-    struct AllocLine { site: String, function: String, blocks_per_op: f64, bytes_per_op: i64, #[serde(default)] fix: String, }
+    /// One allocating line (what to do about it is the audit template's).
+    struct AllocLine { site: String, function: String, blocks_per_op: f64, bytes_per_op: i64, }
     /// The allocation gate's windows with and without instrument.
     struct AllocGate {
         calls: u64, strict: bool, rows: Vec<GateRow>, most_added_blocks: f64, added_target: f64,
