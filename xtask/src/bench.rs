@@ -24,11 +24,7 @@ use std::process::Command;
 use fleet::bench::BenchConfig;
 use serde_json::{Value, json};
 
-// The audit reaches these through `crate::bench`.
-pub(crate) use crate::util::{
-    Progress, pretty, read_json, results_dir, text, workspace_root, write,
-};
-use crate::util::{cargo, run};
+use crate::util::{Progress, cargo, pretty, read_json, results_dir, run, text, write};
 
 /// The steps `run_all` reports progress for.
 pub(crate) const STEPS: usize = 12;

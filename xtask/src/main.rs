@@ -34,9 +34,7 @@ use fleet::drive::DriveArgs;
 use fleet::fleet::FleetArgs;
 use fleet::{FleetConfig, LoadConfig, Tools};
 
-// The audit reaches it as `crate::cargo`.
-pub(crate) use util::cargo;
-use util::{run, workspace_root};
+use util::{cargo, run, workspace_root};
 
 /// Project chores: tests, generated files, benches and the audit.
 #[derive(Parser)]

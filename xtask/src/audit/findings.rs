@@ -294,7 +294,7 @@ mod tests {
 
     #[test]
     fn every_file_a_finding_names_exists() {
-        let root = crate::bench::workspace_root();
+        let root = crate::util::workspace_root();
         let files = FINDINGS.iter().flat_map(|(_, _, files)| *files);
         let files = files.chain(OPTIMIZATIONS.iter().flat_map(|(_, _, _, files)| *files));
         for file in files.filter(|f| !f.starts_with("premix-core-")) {

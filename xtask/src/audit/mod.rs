@@ -27,8 +27,8 @@ mod thresholds;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::bench::{self, Progress, results_dir, workspace_root, write};
-use crate::{prepare, tools};
+use crate::util::{Progress, output, pretty, results_dir, workspace_root, write};
+use crate::{bench, prepare, tools};
 
 /// How a measuring run is bounded and what it may reuse.
 pub(crate) struct Options {
@@ -40,16 +40,9 @@ pub(crate) struct Options {
 
 /// A program the audit runs that cargo cannot install.
 fn require(program: &str, arg: &str, how: &str) -> Result<(), String> {
-    let found = Command::new(program)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        println!("xtask: found {program}");
-        Ok(())
-    } else {
-        Err(format!("{program} is missing: {how}"))
-    }
+    output(Command::new(program).arg(arg))
+        .map(|_| println!("xtask: found {program}"))
+        .map_err(|_| format!("{program} is missing: {how}"))
 }
 
 /// Measures everything and regenerates the documents (see the module docs).
@@ -103,7 +96,7 @@ pub(crate) fn summarize() -> Result<(), String> {
     let mut summary = collect::build()?;
     findings::judge(&mut summary)?;
     let json = serde_json::to_value(&summary).map_err(|e| e.to_string())?;
-    write(&results_dir().join("summary.json"), &bench::pretty(&json))?;
+    write(&results_dir().join("summary.json"), &pretty(&json))?;
     write(&results_dir().join("summary.csv"), &summary::csv(&summary))?;
     for document in render::documents(&summary)? {
         write(&workspace_root().join(document.path), &document.text)?;

@@ -247,7 +247,7 @@ pub(crate) fn documents(summary: &Summary) -> Result<Vec<Rendered>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::{read_json, results_dir};
+    use crate::util::{read_json, results_dir};
 
     /// The numbers a reader sees in `text`: maximal runs of word characters
     /// and dots that are digits and dots (a trailing `x` allowed: "1.05x");
