@@ -8,7 +8,7 @@ use minijinja::Value;
 use serde_json::{Value as Json, json};
 
 use super::render::{check, context, environment, unmark};
-use super::summary::{Finding, Optimization, OrmRow, Summary};
+use super::summary::{Finding, Optimization, OrmRow, Profile, Summary};
 use super::thresholds::THRESHOLDS;
 
 /// A finding's fixed facts: what measured it and which files it concerns.
@@ -38,18 +38,16 @@ const OPTIMIZATIONS: [(&str, &str, &str, &[&str]); 4] = [
     ("O4", "Pad IN lists to powers of two and bind LIMIT/OFFSET", "F8", &["premix-orm-fork/src/sql.rs", "premix-orm-fork/src/eager.rs"]),
 ];
 
-/// The index of an orm_compare row.
-fn row(s: &Summary, run: &str, scenario: &str, contender: &str) -> Option<usize> {
-    let wanted = |r: &OrmRow| r.run == run && r.scenario == scenario && r.contender == contender;
-    s.orm_compare.rows.iter().position(wanted)
+/// The orm_compare row of `contender` in `scenario` of `run`.
+fn row<'s>(s: &'s Summary, run: &str, scenario: &str, contender: &str) -> Option<&'s OrmRow> {
+    let wanted = |r: &&OrmRow| r.run == run && r.scenario == scenario && r.contender == contender;
+    s.orm_compare.rows.iter().find(wanted)
 }
 
 /// The index of a dhat profile.
 fn profile(s: &Summary, side: &str, scenario: &str) -> Option<usize> {
-    s.alloc
-        .profiles
-        .iter()
-        .position(|p| p.side == side && p.scenario == scenario)
+    let wanted = |p: &Profile| p.side == side && p.scenario == scenario;
+    s.alloc.profiles.iter().position(wanted)
 }
 
 /// The first ORM line of a profile whose site or function contains `needle`,
@@ -63,56 +61,35 @@ fn orm_line(s: &Summary, side: &str, scenario: &str, needle: &str) -> Option<(us
     Some((p, l))
 }
 
-/// What the verdicts are decided from, for the templates: row indices into
-/// the summary (so every figure printed is read from its field), the
-/// decisions, and the few counts derived here.
+/// What the verdicts are decided from, for the templates: the decisions,
+/// the few counts derived here, and the scenarios and indices that name the
+/// rows to print (the templates read every figure from its field).
 fn verdicts(s: &Summary) -> Result<Json, String> {
     let t = THRESHOLDS;
-    let rows = &s.orm_compare.rows;
-    let need = |found: Option<usize>, what: &str| found.ok_or(format!("summary: no {what}"));
-    let sqlite_fork: Vec<usize> = (0..rows.len())
-        .filter(|&i| rows[i].run == "sqlite" && rows[i].contender == "fork")
+    let missing = |what: &str| format!("summary: no {what}");
+    let sqlite_fork: Vec<&OrmRow> = (s.orm_compare.rows.iter())
+        .filter(|r| r.run == "sqlite" && r.contender == "fork")
         .collect();
-    let by_ratio = |a: &usize, b: &usize| rows[*a].wall_ratio.total_cmp(&rows[*b].wall_ratio);
-    let worst = need(
-        sqlite_fork.iter().copied().max_by(by_ratio),
-        "sqlite fork row",
-    )?;
-    let best = sqlite_fork
+    let by_ratio = |a: &&&OrmRow, b: &&&OrmRow| a.wall_ratio.total_cmp(&b.wall_ratio);
+    let worst = sqlite_fork.iter().max_by(by_ratio);
+    let (worst, best) = (
+        worst.ok_or(missing("sqlite fork row"))?,
+        sqlite_fork.iter().min_by(by_ratio),
+    );
+    let fewer_blocks = sqlite_fork
         .iter()
-        .copied()
-        .min_by(by_ratio)
-        .expect("one row at least");
-    let worst_name = rows[worst].scenario.as_str();
-    let raw_of = |i: usize| row(s, "sqlite", &rows[i].scenario, "raw");
-    let mut fewer_blocks = 0;
-    for &i in &sqlite_fork {
-        fewer_blocks += usize::from(raw_of(i).is_some_and(|r| rows[i].blocks <= rows[r].blocks));
-    }
+        .filter(|f| row(s, "sqlite", &f.scenario, "raw").is_some_and(|raw| f.blocks <= raw.blocks));
     let over = sqlite_fork
         .iter()
-        .filter(|&&i| rows[i].wall_ratio > t.fork_ratio_parity)
-        .count();
-    let cg_row = |scenario: &str, contender: &str| {
-        s.callgrind
-            .rows
-            .iter()
-            .position(|r| r.scenario == scenario && r.contender == contender)
-    };
-    let gap = s
-        .callgrind
-        .fork_minus_raw_by_scenario
-        .iter()
-        .position(|g| g.scenario == worst_name);
-    let adds_none = gap
-        .map(|g| &s.callgrind.fork_minus_raw_by_scenario[g])
-        .is_some_and(|g| g.polling_thread <= 0 && g.all_threads <= 0);
-    let control = if worst_name == "delete" {
+        .filter(|r| r.wall_ratio > t.fork_ratio_parity);
+    let gaps = &s.callgrind.fork_minus_raw_by_scenario;
+    let gap = gaps.iter().find(|g| g.scenario == worst.scenario);
+    let control = if worst.scenario == "delete" {
         "update"
     } else {
         "delete"
     };
-    let acquire = orm_line(s, "fork", worst_name, "executor.rs")
+    let acquire = orm_line(s, "fork", &worst.scenario, "executor.rs")
         .or_else(|| orm_line(s, "fork", "update", "executor.rs"));
     let refs = |instrumented: bool| -> u64 {
         let files = s.expand.files.iter().filter(|f| f.file.contains("/fork_"));
@@ -122,121 +99,82 @@ fn verdicts(s: &Summary) -> Result<Json, String> {
             .sum()
     };
     let cost = &s.instrument_cost;
-    let cost_within = match (&cost.worst, &cost.most_blocks) {
-        (Some(w), Some(b)) => {
-            Some(w.on_over_off <= cost.time_target && b.extra_blocks <= cost.blocks_target)
-        }
-        _ => None,
-    };
-    let join = |sc: &str| need(row(s, "sqlite", sc, "raw_join"), "raw_join row");
-    let (join_50, join_200) = (join("eager_50x10")?, join("eager_200x5")?);
-    let join_slower = rows[join_50].wall_ratio.min(rows[join_200].wall_ratio) > t.join_parity;
+    let cost_within = Option::zip(cost.worst.as_ref(), cost.most_blocks.as_ref())
+        .map(|(w, b)| w.on_over_off <= cost.time_target && b.extra_blocks <= cost.blocks_target);
+    let join = |sc| row(s, "sqlite", sc, "raw_join").ok_or(missing("raw_join row"));
+    let join_ratio = join("eager_50x10")?
+        .wall_ratio
+        .min(join("eager_200x5")?.wall_ratio);
     let (premix_pk, fork_pk) = (
         profile(s, "premix", "select_by_pk"),
         profile(s, "fork", "select_by_pk"),
     );
     let blocks = |p: Option<usize>| p.map_or(f64::NAN, |p| s.alloc.profiles[p].blocks_per_op);
-    let premix_more = blocks(premix_pk) - blocks(fork_pk) >= t.premix_extra_blocks;
-    let premix_top = premix_pk.and_then(|p| {
-        let l = s.alloc.profiles[p]
-            .orm_lines
-            .iter()
-            .position(|l| l.site.contains("premix-core"))?;
-        Some((p, l))
-    });
     let agreement = fork_pk.and_then(|p| {
         let p = &s.alloc.profiles[p];
         Some(p.charged_blocks_per_op? - p.blocks_per_op)
     });
+    let agreement = agreement.map(|d| match d.abs() < 0.005 {
+        true => "the same figure".to_owned(),
+        false => format!("{d:+.2} blocks per op from dhat's"),
+    });
     let decode = orm_line(s, "fork", "select_100", "__decode");
     let select_100 = profile(s, "fork", "select_100");
-    let decode_dominates = match (decode, select_100) {
-        (Some((p, l)), Some(_)) => {
+    let decode_dominates = decode
+        .filter(|_| select_100.is_some())
+        .is_some_and(|(p, l)| {
             let p = &s.alloc.profiles[p];
             p.orm_lines[l].blocks_per_op / p.blocks_per_op > t.decode_share
-        }
-        _ => false,
-    };
-    let blocks_of = |contender: &str| {
-        row(s, "sqlite", "select_100", contender).map_or(f64::NAN, |i| rows[i].blocks)
-    };
-    let cache = &s.cache;
-    let lowest = (0..cache.ops.len())
-        .filter(|&i| cache.ops[i].stmt_hit_pct.is_some())
-        .min_by(|&a, &b| {
-            cache.ops[a]
-                .stmt_hit_pct
-                .unwrap_or(0.0)
-                .total_cmp(&cache.ops[b].stmt_hit_pct.unwrap_or(0.0))
         });
-    let pg: Vec<Option<usize>> = ["pg_select_by_pk", "pg_insert", "pg_10_concurrent_selects"]
-        .iter()
-        .map(|sc| row(s, "postgres", sc, "fork"))
-        .collect();
+    let blocks_of =
+        |contender| row(s, "sqlite", "select_100", contender).map_or(f64::NAN, |r| r.blocks);
+    let ops = &s.cache.ops;
+    let hit_pct = |i: &usize| ops[*i].stmt_hit_pct.unwrap_or(0.0);
+    let lowest = (0..ops.len())
+        .filter(|&i| ops[i].stmt_hit_pct.is_some())
+        .min_by(|a, b| hit_pct(a).total_cmp(&hit_pct(b)));
+    let pg = ["pg_select_by_pk", "pg_insert", "pg_10_concurrent_selects"]
+        .map(|sc| row(s, "postgres", sc, "fork"));
     let pg_raw = row(s, "postgres", "pg_select_by_pk", "raw");
-    let pg_measured = pg.iter().all(Option::is_some) && pg_raw.is_some();
-    let pg_hidden = pg
-        .iter()
-        .flatten()
-        .all(|&i| rows[i].wall_ratio <= t.postgres_ratio_parity);
-    let operation = |name: &str| s.expand.operations.iter().position(|o| o.operation == name);
-    let find = need(operation("find_by_id"), "find_by_id expansion")?;
-    let static_dispatch = s.expand.operations[find].fork.as_ref().is_some_and(|c| {
+    let operation = |name| s.expand.operations.iter().find(|o| o.operation == name);
+    let find_by_id = operation("find_by_id").ok_or(missing("find_by_id expansion"))?;
+    let static_dispatch = find_by_id.fork.as_ref().is_some_and(|c| {
         c.get("dyn ").copied().unwrap_or(0) == 0 && c.get("fmt::format(").copied().unwrap_or(0) == 0
     });
-    let paged = |contender: &str| {
-        need(
-            row(s, "sqlite", "paged_50x10", contender),
-            "paged_50x10 row",
-        )
-    };
-    let (paged_premix, paged_fork) = (paged("premix")?, paged("fork")?);
-    let crossovers = &s.locality.sweep.crossovers;
-    let crossover_index = crossovers.iter().position(|c| c.measure == "grouping_only");
-    let crossover = crossover_index.map(|i| &crossovers[i]);
-    let mut v = json!({
-        "parity": t.fork_ratio_parity, "sqlite_fork": sqlite_fork.len(), "best": best,
-        "worst": worst, "over": over, "fewer_blocks": fewer_blocks,
-        "at_parity": rows[worst].wall_ratio <= t.fork_ratio_parity,
-        "cg_fork": cg_row("select_by_pk", "fork"), "cg_raw": cg_row("select_by_pk", "raw"),
-        "cg_worst_fork": cg_row(worst_name, "fork"), "cg_worst_raw": cg_row(worst_name, "raw"),
-        "gap": gap, "adds_none": adds_none, "control": need(row(s, "sqlite", control, "fork"), "control row")?,
-        "acquire": acquire, "refs_off": refs(false), "refs_on": refs(true),
+    let paged =
+        |contender| row(s, "sqlite", "paged_50x10", contender).ok_or(missing("paged_50x10 row"));
+    let crossover = (s.locality.sweep.crossovers.iter())
+        .find(|c| c.measure == "grouping_only")
+        .and_then(|c| c.hashmap_faster_from_parents);
+    let cache_high =
+        s.cache.stmt_score_pct >= t.cache_hit_pct && s.cache.sql_score_pct >= t.cache_hit_pct;
+    Ok(json!({
+        "parity": t.fork_ratio_parity, "sqlite_fork": sqlite_fork.len(),
+        "best": best.map(|r| &r.scenario), "worst": worst.scenario, "over": over.count(),
+        "fewer_blocks": fewer_blocks.count(), "at_parity": worst.wall_ratio <= t.fork_ratio_parity,
+        "gap": gap.is_some(), "adds_none": gap.is_some_and(|g| g.polling_thread <= 0 && g.all_threads <= 0),
+        "control": control, "acquire": acquire, "refs_off": refs(false), "refs_on": refs(true),
         "deltas": s.bloat.crate_deltas.len().min(4),
         "off_smaller": s.bloat.file_delta_kib > 0.0, "off_text_smaller": s.bloat.text_delta_kib > 0.0,
         "instrument_adds": s.callgrind.instrument_on_minus_off > 0, "cost_within": cost_within,
         "time_over": cost.worst.as_ref().is_some_and(|w| w.on_over_off > cost.time_target),
-    });
-    let more = json!({
-        "join_50": join_50, "join_200": join_200, "join_slower": join_slower,
-        "premix_pk": premix_pk, "fork_pk": fork_pk, "premix_more": premix_more, "premix_top": premix_top,
-        "premix_update": row(s, "sqlite", "update", "premix"),
-        "agreement": agreement.map(|d| if d.abs() < 0.005 { "the same figure".to_owned() } else { format!("{d:+.2} blocks per op from dhat's") }),
+        "join_slower": join_ratio > t.join_parity,
+        "premix_pk": premix_pk, "fork_pk": fork_pk,
+        "premix_more": blocks(premix_pk) - blocks(fork_pk) >= t.premix_extra_blocks,
+        "premix_top": orm_line(s, "premix", "select_by_pk", "premix-core"), "agreement": agreement,
         "decode": decode, "select_100": select_100, "decode_dominates": decode_dominates,
         "decode_share": t.decode_share * 100.0,
         "raw_minus_fork_blocks": super::summary::round(blocks_of("raw") - blocks_of("fork"), 2),
-        "lowest": lowest, "cache_pct": t.cache_hit_pct,
-        "cache_high": cache.stmt_score_pct >= t.cache_hit_pct && cache.sql_score_pct >= t.cache_hit_pct,
-    });
-    let rest = json!({
-        "pg": pg, "pg_raw": pg_raw, "pg_measured": pg_measured, "pg_hidden": pg_hidden,
+        "lowest": lowest, "cache_pct": t.cache_hit_pct, "cache_high": cache_high,
+        "pg_measured": pg.iter().all(Option::is_some) && pg_raw.is_some(),
+        "pg_hidden": pg.iter().flatten().all(|r| r.wall_ratio <= t.postgres_ratio_parity),
         "pg_parity": t.postgres_ratio_parity,
         "prepare_faster": s.build_timing.prepare_profile_over_dev < 1.0,
-        "find": find, "decoding": operation("row decoding"), "static_dispatch": static_dispatch,
-        "paged_premix": paged_premix, "paged_fork": paged_fork,
-        "per_page": s.orm_compare.rows[paged_premix].prepared > t.statements_per_paging,
-        "fork_pages_ok": s.orm_compare.rows[paged_fork].prepared <= t.statements_per_paging,
-        "crossover": crossover_index,
-        "below_crossover": crossover.and_then(|c| c.hashmap_faster_from_parents)
-            .is_some_and(|c| s.locality.sweep.default_threshold < c),
-    });
-    // Three objects because one would pass json!'s recursion limit.
-    for part in [more, rest] {
-        if let (Json::Object(v), Json::Object(part)) = (&mut v, part) {
-            v.extend(part);
-        }
-    }
-    Ok(v)
+        "static_dispatch": static_dispatch,
+        "per_page": paged("premix")?.prepared > t.statements_per_paging,
+        "fork_pages_ok": paged("fork")?.prepared <= t.statements_per_paging,
+        "below_crossover": crossover.is_some_and(|c| s.locality.sweep.default_threshold < c),
+    }))
 }
 
 /// Fills the summary's findings and optimizations: the verdicts decided

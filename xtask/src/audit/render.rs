@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use minijinja::value::{Object, ObjectRepr, Value};
+use minijinja::value::{Kwargs, Object, ObjectRepr, Value};
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
 use serde_json::Value as Json;
 
@@ -127,6 +127,17 @@ fn signed(value: &Value) -> Result<Value, Error> {
     }))
 }
 
+/// `find(items, key=value, ...)`: the first item whose attributes have
+/// those values, undefined if none has (so printing from it is an error).
+fn find(items: Value, wanted: Kwargs) -> Result<Value, Error> {
+    let keys: Vec<&str> = wanted.args().collect();
+    let matches =
+        |item: &Value| (keys.iter()).all(|k| item.get_attr(k).ok() == wanted.get::<Value>(k).ok());
+    let found = items.try_iter()?.find(matches);
+    wanted.assert_all_used()?;
+    Ok(found.unwrap_or(Value::UNDEFINED))
+}
+
 /// The engine with the templates, the filters and the marking formatter.
 pub(crate) fn environment() -> Environment<'static> {
     let mut env = Environment::new();
@@ -139,6 +150,7 @@ pub(crate) fn environment() -> Environment<'static> {
     }
     env.add_filter("fixed", fixed);
     env.add_filter("signed", signed);
+    env.add_function("find", find);
     env.set_formatter(|out, _, value| {
         let text = if let Some(f) = value.downcast_object_ref::<Figure>() {
             format!("{OPEN}{}{SHOWN}{}{CLOSE}", f.path, f.shown)
