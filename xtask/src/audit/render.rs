@@ -68,63 +68,50 @@ pub(crate) fn context(json: &Json, path: &str) -> Value {
         }),
         Json::Array(items) => {
             let item = |(i, v)| context(v, &format!("{path}/{i}"));
-            items
-                .iter()
-                .enumerate()
-                .map(item)
-                .collect::<Vec<_>>()
-                .into()
+            Value::from_iter(items.iter().enumerate().map(item))
         }
-        Json::Object(map) => map
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    context(v, &format!("{path}/{}", pointer_escape(k))),
-                )
-            })
-            .collect(),
+        // Keys as JSON pointer tokens (RFC 6901).
+        Json::Object(map) => Value::from_iter(map.iter().map(|(k, v)| {
+            let token = k.replace('~', "~0").replace('/', "~1");
+            (k.clone(), context(v, &format!("{path}/{token}")))
+        })),
         // Strings go into table cells, where a `|` would split the cell.
         Json::String(text) => Value::from(text.replace('|', "\\|")),
         other => Value::from_serialize(other),
     }
 }
 
-/// A key as a JSON pointer token (RFC 6901).
-fn pointer_escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
-fn figure(value: &Value) -> Result<&Figure, Error> {
-    value.downcast_object_ref::<Figure>().ok_or_else(|| {
-        Error::new(
+/// The figure `value` (of the same field) with its text rewritten by `show`;
+/// an error for anything else, or a text `show` cannot rewrite.
+fn reshow(value: &Value, show: impl Fn(&str) -> Option<String>) -> Result<Value, Error> {
+    let figure = value.downcast_object_ref::<Figure>();
+    match figure.and_then(|f| Some((f, show(&f.shown)?))) {
+        Some((f, shown)) => Ok(Value::from_object(Figure {
+            path: f.path.clone(),
+            shown,
+        })),
+        None => Err(Error::new(
             ErrorKind::InvalidOperation,
             format!("{value} is not a figure"),
-        )
-    })
+        )),
+    }
 }
 
 /// `{{ x | fixed(3) }}`: the figure with that many decimals.
 fn fixed(value: &Value, digits: usize) -> Result<Value, Error> {
-    let f = figure(value)?;
-    let x: f64 = f
-        .shown
-        .parse()
-        .map_err(|_| Error::from(ErrorKind::InvalidOperation))?;
-    Ok(Value::from_object(Figure {
-        path: f.path.clone(),
-        shown: format!("{x:.digits$}"),
-    }))
+    reshow(value, |shown| {
+        Some(format!("{:.digits$}", shown.parse::<f64>().ok()?))
+    })
 }
 
 /// `{{ x | signed }}`: the figure with its sign (`+3941`).
 fn signed(value: &Value) -> Result<Value, Error> {
-    let f = figure(value)?;
-    let sign = if f.shown.starts_with('-') { "" } else { "+" };
-    Ok(Value::from_object(Figure {
-        path: f.path.clone(),
-        shown: format!("{sign}{}", f.shown),
-    }))
+    reshow(value, |shown| {
+        Some(format!(
+            "{}{shown}",
+            if shown.starts_with('-') { "" } else { "+" }
+        ))
+    })
 }
 
 /// `find(items, key=value, ...)`: the first item whose attributes have
