@@ -22,6 +22,7 @@
 use std::process::Command;
 
 use fleet::bench::BenchConfig;
+use minijinja::{Environment, UndefinedBehavior, context};
 use serde_json::{Value, json};
 
 use crate::util::{Progress, cargo, pretty, read_json, results_dir, run, text, write};
@@ -176,55 +177,37 @@ fn merge() -> Result<(), String> {
     Ok(())
 }
 
-/// The checklist as a Markdown table: per run, scenario and contender, the
-/// computed verdict and, for a declared difference, its reason.
+/// The checklist (`templates/fairness_checklist.md.j2`): per run, scenario
+/// and contender, the computed verdict and, for a declared difference, its
+/// reason.
 fn checklist(rows: &[Value]) -> String {
-    let mut out = String::from(
-        "# Fairness checklist\n\n\
-         Computed by the orm_compare harness (`benches/benches/common/fairness.rs`): the SQL \
-         each contender sent, captured from sqlx's statement events, normalised and compared \
-         with raw sqlx's, the rows returned or changed, and the prepared-statement policy (the \
-         statements a contender leaves in emptied statement caches against the distinct texts \
-         it sent: all prepared, or not, as raw sqlx). A contender whose statements or rows \
-         differ is refused unless the difference is declared, with its reason; a different \
-         policy is always refused. Every contender of a run shares one pool.\n\n\
-         | run | scenario | contender | verdict | rows | prepared / distinct statements | reported |\n\
-         |---|---|---|---|---|---|---|\n",
-    );
-    let mut reasons: Vec<String> = Vec::new();
-    for r in rows {
-        let verdict = text(&r["fairness"]);
-        let mut shown = verdict.clone();
-        if let Some(reason) = r["intentional_difference"].as_str() {
-            let n = match reasons.iter().position(|x| x == reason) {
-                Some(i) => i + 1,
-                None => {
-                    reasons.push(reason.to_owned());
-                    reasons.len()
-                }
-            };
-            shown = format!("{verdict} [{n}]");
+    let mut reasons: Vec<&str> = Vec::new();
+    for reason in rows
+        .iter()
+        .filter_map(|r| r["intentional_difference"].as_str())
+    {
+        if !reasons.contains(&reason) {
+            reasons.push(reason);
         }
-        let reported = if r["reported"] == true {
-            "yes"
-        } else {
-            "refused"
-        };
-        out.push_str(&format!(
-            "| {} | {} | {} | {shown} | {} | {} / {} | {reported} |\n",
-            text(&r["run"]),
-            text(&r["scenario"]),
-            text(&r["contender"]),
-            r["rows"],
-            r["prepared_statements"],
-            r["distinct_statements"],
-        ));
     }
-    out.push_str("\nDeclared differences:\n\n");
-    for (i, reason) in reasons.iter().enumerate() {
-        out.push_str(&format!("{}. {reason}\n", i + 1));
-    }
-    out
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_trim_blocks(true);
+    env.set_keep_trailing_newline(true);
+    let source = include_str!("../templates/fairness_checklist.md.j2");
+    env.render_str(source, context! { rows, reasons })
+        .expect("the checklist renders")
+}
+
+#[cfg(test)]
+#[test]
+fn the_committed_checklist_is_what_the_merged_rows_render_to() {
+    let merged: Value = read_json(&results_dir().join("orm_compare.json")).expect("committed");
+    let committed = std::fs::read_to_string(results_dir().join("fairness_checklist.md"));
+    assert_eq!(
+        checklist(merged["results"].as_array().expect("rows")),
+        committed.expect("committed")
+    );
 }
 
 /// The example service's load with `instrument` on and off (see
