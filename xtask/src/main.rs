@@ -12,8 +12,9 @@
 //!
 //! The other tasks live in `dashboards.rs`, `prepare.rs`, `bench.rs` (with
 //! `callgrind.rs`) and `audit/`. `load`, `fleet` and `bench-service` drive
-//! the example service through the `fleet` crate (`examples/fleet`): here
-//! they only read their flags and put the tools and a database in place.
+//! the example service through the `fleet` crate (`examples/fleet`), which
+//! also declares their flags beside the configs they build; here they only
+//! put the tools and a database in place.
 //! What every task shares is in `util.rs`.
 
 mod audit;
