@@ -22,10 +22,10 @@
 use std::process::Command;
 
 use fleet::bench::BenchConfig;
-use minijinja::{Environment, UndefinedBehavior, context};
+use minijinja::context;
 use serde_json::{Value, json};
 
-use crate::util::{Progress, cargo, pretty, read_json, results_dir, run, text, write};
+use crate::util::{Progress, cargo, environment, pretty, read_json, results_dir, run, text, write};
 
 /// The steps `run_all` reports progress for.
 pub(crate) const STEPS: usize = 12;
@@ -190,12 +190,9 @@ fn checklist(rows: &[Value]) -> String {
             reasons.push(reason);
         }
     }
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_trim_blocks(true);
-    env.set_keep_trailing_newline(true);
     let source = include_str!("../templates/fairness_checklist.md.j2");
-    env.render_str(source, context! { rows, reasons })
+    environment()
+        .render_str(source, context! { rows, reasons })
         .expect("the checklist renders")
 }
 

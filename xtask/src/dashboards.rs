@@ -8,10 +8,10 @@
 
 use fleet::config::{example_fleet_yml, scrape_yml};
 use fleet::dashboards::{RECORDING_RULES, dashboard_json, rules_yml};
-use minijinja::{Environment, UndefinedBehavior, Value, context};
+use minijinja::{Value, context};
 use premix_instrument::names::{CATALOGUE, MetricKind};
 
-use crate::util::{workspace_root, write};
+use crate::util::{environment, workspace_root, write};
 
 /// Every generated file: path relative to the workspace, and contents.
 pub(crate) fn generated() -> Vec<(&'static str, String)> {
@@ -33,11 +33,6 @@ pub(crate) fn generated() -> Vec<(&'static str, String)> {
 /// `docs/metrics.md`, from `templates/metrics.md.j2`: every metric of the
 /// catalogue, the label values, and the recording rules.
 fn metrics_doc() -> String {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
-    env.set_keep_trailing_newline(true);
     let metrics: Vec<Value> = CATALOGUE
         .iter()
         .map(|def| {
@@ -51,7 +46,8 @@ fn metrics_doc() -> String {
         })
         .collect();
     let source = include_str!("../templates/metrics.md.j2");
-    env.render_str(source, context! { metrics, rules => RECORDING_RULES })
+    environment()
+        .render_str(source, context! { metrics, rules => RECORDING_RULES })
         .expect("the metric reference renders")
 }
 

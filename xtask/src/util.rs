@@ -1,6 +1,6 @@
 //! What every chore shares: where the workspace, its results and cargo are,
-//! running a command, reading and writing result files, and the numbered
-//! steps of a long run. Every other module may use this one and it uses
+//! running a command, reading and writing result files, the template engine
+//! of the generated Markdown, and the numbered steps of a long run. Every other module may use this one and it uses
 //! none of them, so the modules form no cycle.
 
 use std::path::{Path, PathBuf};
@@ -83,6 +83,17 @@ pub(crate) fn write(path: &Path, contents: &str) -> Result<(), String> {
         std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }
     std::fs::write(path, contents).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A template engine as every generated Markdown file uses it: a missing
+/// value is an error, and a block tag's line leaves no blank line behind.
+pub(crate) fn environment() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
+    env
 }
 
 /// Prints a step heading with its number, and how long the previous took.

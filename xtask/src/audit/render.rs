@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use minijinja::value::{Kwargs, Object, ObjectRepr, Value};
-use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+use minijinja::{Environment, Error, ErrorKind};
 use serde_json::Value as Json;
 
 use super::summary::Summary;
@@ -127,11 +127,7 @@ fn find(items: Value, wanted: Kwargs) -> Result<Value, Error> {
 
 /// The engine with the templates, the filters and the marking formatter.
 pub(crate) fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_trim_blocks(true);
-    env.set_lstrip_blocks(true);
-    env.set_keep_trailing_newline(true);
+    let mut env = crate::util::environment();
     for (name, source) in TEMPLATES {
         env.add_template(name, source).expect("the templates parse");
     }
