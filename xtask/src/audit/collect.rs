@@ -417,7 +417,7 @@ pub(crate) fn build() -> Result<Summary, String> {
             (Some(on), Some(off)) => Some(alloc_gate(on, &off)?),
             _ => None,
         },
-        service_load: service_load.map(rounded_service_load),
+        service_load,
         cache: cache(read_json(&dir.join("runs/quickstart.json"))?),
         bloat: bloat(read_json(&dir.join("bloat.json"))?),
         expand: read_json(&dir.join("expand.json"))?,
@@ -425,26 +425,4 @@ pub(crate) fn build() -> Result<Summary, String> {
         findings: Vec::new(),
         optimizations: Vec::new(),
     })
-}
-
-/// The service's medians and ratios at the documents' precision.
-fn rounded_service_load(mut s: ServiceLoad) -> ServiceLoad {
-    for x in [
-        &mut s.target_ratio,
-        &mut s.median_on_throughput_rps,
-        &mut s.median_off_throughput_rps,
-        &mut s.median_on_p99_ms,
-        &mut s.median_off_p99_ms,
-        &mut s.median_on_service_cpu_us_per_request,
-        &mut s.median_off_service_cpu_us_per_request,
-        &mut s.throughput_ratio_on_off,
-        &mut s.p99_ratio_on_off,
-        &mut s.service_cpu_ratio_on_off,
-        &mut s.paired_throughput_ratio_on_off,
-        &mut s.paired_p99_ratio_on_off,
-        &mut s.paired_service_cpu_ratio_on_off,
-    ] {
-        *x = round(*x, 3);
-    }
-    s
 }

@@ -170,14 +170,23 @@ record! {
         scenario: String, backend: String, op_blocks: f64, on_blocks: f64, off_blocks: f64,
         added_blocks: f64,
     }
-    /// The example service under load, instrument on and off.
+    /// The example service under load, instrument on and off
+    /// (`runs/service_load.json`; medians and ratios to three decimals).
     struct ServiceLoad {
-        backend: String, clients: u64, rounds: u64, requests_per_round: u64, target_ratio: f64,
-        median_on_throughput_rps: f64, median_off_throughput_rps: f64, median_on_p99_ms: f64,
-        median_off_p99_ms: f64, median_on_service_cpu_us_per_request: f64,
-        median_off_service_cpu_us_per_request: f64, throughput_ratio_on_off: f64,
-        p99_ratio_on_off: f64, service_cpu_ratio_on_off: f64, paired_throughput_ratio_on_off: f64,
-        paired_p99_ratio_on_off: f64, paired_service_cpu_ratio_on_off: f64,
+        backend: String, clients: u64, rounds: u64, requests_per_round: u64,
+        #[serde(deserialize_with = "rounded::<_, 3>")] target_ratio: f64,
+        #[serde(deserialize_with = "rounded::<_, 3>")] median_on_throughput_rps: f64,
+        #[serde(deserialize_with = "rounded::<_, 3>")] median_off_throughput_rps: f64,
+        #[serde(deserialize_with = "rounded::<_, 3>")] median_on_p99_ms: f64,
+        #[serde(deserialize_with = "rounded::<_, 3>")] median_off_p99_ms: f64,
+        #[serde(deserialize_with = "rounded::<_, 3>")] median_on_service_cpu_us_per_request: f64,
+        #[serde(deserialize_with = "rounded::<_, 3>")] median_off_service_cpu_us_per_request: f64,
+        #[serde(deserialize_with = "rounded::<_, 3>")] throughput_ratio_on_off: f64,
+        #[serde(deserialize_with = "rounded::<_, 3>")] p99_ratio_on_off: f64,
+        #[serde(deserialize_with = "rounded::<_, 3>")] service_cpu_ratio_on_off: f64,
+        #[serde(deserialize_with = "rounded::<_, 3>")] paired_throughput_ratio_on_off: f64,
+        #[serde(deserialize_with = "rounded::<_, 3>")] paired_p99_ratio_on_off: f64,
+        #[serde(deserialize_with = "rounded::<_, 3>")] paired_service_cpu_ratio_on_off: f64,
     }
     /// Cache efficiency over the quickstart workload.
     struct Cache { ops: Vec<CacheOp>, stmt_score_pct: f64, sql_score_pct: f64, definition: String, }
