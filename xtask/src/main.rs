@@ -69,17 +69,7 @@ enum Task {
         measure: bool,
     },
     /// Measure everything and regenerate the audit, benchmark results and summary
-    Audit {
-        /// Refuse to start a step once this many minutes have passed
-        #[arg(long, value_name = "N", default_value_t = 60)]
-        budget_minutes: u64,
-        /// Keep benches/results/build_timing.json instead of timing builds again
-        #[arg(long)]
-        reuse_build_timing: bool,
-        /// Measure nothing: rebuild the summary and documents from the results
-        #[arg(long)]
-        summarize_only: bool,
-    },
+    Audit(audit::Options),
     /// Run every bench pinned to one CPU; results in benches/results/
     Bench {
         /// Skip the criterion half of instrument_overhead
@@ -106,18 +96,7 @@ fn main() -> ExitCode {
         Task::Invariants => invariants::check(),
         Task::Dashboards { check } => dashboards::run(check),
         Task::Prepare { measure } => prepare::run_prepare(measure),
-        Task::Audit {
-            summarize_only: true,
-            ..
-        } => audit::summarize(),
-        Task::Audit {
-            budget_minutes,
-            reuse_build_timing,
-            ..
-        } => audit::run(audit::Options {
-            budget_minutes,
-            reuse_build_timing,
-        }),
+        Task::Audit(options) => audit::run(options),
         Task::Bench { quick } => {
             let mut progress = util::Progress::new(bench::STEPS, None);
             let result = bench::run_all(quick, &mut progress);

@@ -30,12 +30,19 @@ use std::time::Duration;
 use crate::util::{Progress, output, pretty, results_dir, workspace_root, write};
 use crate::{bench, prepare, tools};
 
-/// How a measuring run is bounded and what it may reuse.
+/// The flags of `cargo xtask audit`: how a measuring run is bounded and
+/// what it may reuse, or that it measures nothing.
+#[derive(clap::Args)]
 pub(crate) struct Options {
-    /// A step that would start after this many minutes is refused.
-    pub(crate) budget_minutes: u64,
-    /// Keep `benches/results/build_timing.json` instead of re-measuring.
-    pub(crate) reuse_build_timing: bool,
+    /// Refuse to start a step once this many minutes have passed
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    budget_minutes: u64,
+    /// Keep benches/results/build_timing.json instead of timing builds again
+    #[arg(long)]
+    reuse_build_timing: bool,
+    /// Measure nothing: rebuild the summary and documents from the results
+    #[arg(long)]
+    summarize_only: bool,
 }
 
 /// A program the audit runs that cargo cannot install.
@@ -45,12 +52,16 @@ fn require(program: &str, arg: &str, how: &str) -> Result<(), String> {
         .map_err(|_| format!("{program} is missing: {how}"))
 }
 
-/// Measures everything and regenerates the documents (see the module docs).
+/// Measures everything and regenerates the documents (see the module
+/// docs); with `--summarize-only`, only the latter ([`summarize`]).
 ///
 /// # Errors
 /// A missing tool, a failed step, a step refused by the budget, or what
 /// [`summarize`] returns.
 pub(crate) fn run(options: Options) -> Result<(), String> {
+    if options.summarize_only {
+        return summarize();
+    }
     let budget = Duration::from_secs(options.budget_minutes * 60);
     let mut progress = Progress::new(5 + bench::STEPS, Some(budget));
 
