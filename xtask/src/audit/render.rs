@@ -3,7 +3,9 @@
 //! print a number it reads from the summary, and each such number leaves the
 //! engine wrapped with the path of the field it came from (`Figure`), so
 //! [`check`] can prove that every figure in a document is the value of its
-//! own field; the marks are then stripped ([`unmark`]).
+//! own field; the marks are then stripped ([`unmark`]). Templates pick the
+//! rows they print with `find(items, key=value)`, which hands back the row
+//! itself, its figures still carrying their paths.
 
 use std::fmt::Write as _;
 use std::sync::Arc;

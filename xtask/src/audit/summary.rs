@@ -1,9 +1,11 @@
 //! The audit's one source of figures: `benches/results/summary.json`, as
 //! typed structs. Why typed: a renamed or misspelt key is an error when the
-//! file is read, not a dash in a published table. Every field is required;
+//! file is read, not a dash in a published table. Every field is required
+//! (the one default, `export_ns`, is a figure older runs did not measure);
 //! `Option` marks only what a run may not have measured (the documents say
 //! so in words). The figures are at the precision the documents show; the
-//! raw result files are folded into this shape by `collect.rs`.
+//! raw result files are read into this shape, or folded into it, by
+//! `collect.rs`.
 
 use std::collections::BTreeMap;
 
