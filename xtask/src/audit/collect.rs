@@ -51,15 +51,7 @@ raw! {
     struct RawNamedSize { name: String, size: f64, }
     struct RawSymbols { command: String, crates: Vec<RawSymbolCrate>, }
     struct RawSymbolCrate { #[serde(rename = "crate")] krate: String, functions: u64, bytes: f64, }
-    struct RawBuildTiming { runs: u64, sqlx_prepare: RawPrepare, instrument_feature: RawFeature, }
-    struct RawPrepare {
-        command: String, sqlx_prepare_profile_seconds: Vec<f64>, dev_profile_seconds: Vec<f64>,
-        sqlx_prepare_profile_median_seconds: f64, dev_profile_median_seconds: f64,
-    }
-    struct RawFeature {
-        command: String, with_seconds: Vec<f64>, without_seconds: Vec<f64>,
-        with_median_seconds: f64, without_median_seconds: f64,
-    }
+    struct RawBuildTiming { runs: u64, sqlx_prepare: Timing, instrument_feature: Timing, }
 }
 
 /// What `program args` prints, trimmed; `unknown` if it fails.
@@ -293,28 +285,18 @@ fn cache(doc: RawQuickstart) -> Cache {
     }
 }
 
+/// The build times and what each with costs over without (from the
+/// medians as shown).
 fn build_timing(doc: RawBuildTiming) -> BuildTiming {
-    let (prepare, feature) = (doc.sqlx_prepare, doc.instrument_feature);
-    let seconds = |v: Vec<f64>| v.into_iter().map(|x| round(x, 1)).collect();
-    let profile = prepare.sqlx_prepare_profile_median_seconds;
-    let dev = prepare.dev_profile_median_seconds;
-    let (with, without) = (feature.with_median_seconds, feature.without_median_seconds);
+    let compared = |timing: Timing| Compared {
+        minus: round(timing.with_median - timing.without_median, 1),
+        over: round(timing.with_median / timing.without_median, 3),
+        timing,
+    };
     BuildTiming {
         runs: doc.runs,
-        prepare_profile_seconds: seconds(prepare.sqlx_prepare_profile_seconds),
-        prepare_dev_seconds: seconds(prepare.dev_profile_seconds),
-        prepare_command: prepare.command,
-        prepare_profile_median: round(profile, 1),
-        prepare_dev_median: round(dev, 1),
-        prepare_profile_minus_dev: round(profile - dev, 1),
-        prepare_profile_over_dev: round(profile / dev, 3),
-        instrument_with_seconds: seconds(feature.with_seconds),
-        instrument_without_seconds: seconds(feature.without_seconds),
-        instrument_command: feature.command,
-        instrument_with_median: round(with, 1),
-        instrument_without_median: round(without, 1),
-        instrument_build_cost: round(with - without, 1),
-        instrument_build_over: round(with / without, 3),
+        prepare: compared(doc.sqlx_prepare),
+        instrument: compared(doc.instrument_feature),
     }
 }
 

@@ -169,7 +169,7 @@ fn verdicts(s: &Summary) -> Result<Json, String> {
         "pg_measured": pg.iter().all(Option::is_some) && pg_raw.is_some(),
         "pg_hidden": pg.iter().flatten().all(|r| r.wall_ratio <= t.postgres_ratio_parity),
         "pg_parity": t.postgres_ratio_parity,
-        "prepare_faster": s.build_timing.prepare_profile_over_dev < 1.0,
+        "prepare_faster": s.build_timing.prepare.over < 1.0,
         "static_dispatch": static_dispatch,
         "per_page": paged("premix")?.prepared > t.statements_per_paging,
         "fork_pages_ok": paged("fork")?.prepared <= t.statements_per_paging,

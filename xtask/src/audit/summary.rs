@@ -39,6 +39,13 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     Option::deserialize(d)
 }
 
+/// [`rounded`] for every figure of a list.
+fn all_rounded<'de, D: serde::Deserializer<'de>, const DIGITS: i32>(
+    d: D,
+) -> Result<Vec<f64>, D::Error> {
+    Vec::<f64>::deserialize(d).map(|v| v.into_iter().map(|x| round(x, DIGITS)).collect())
+}
+
 /// [`rounded`] for a figure that must be present but may be null.
 fn rounded_or_null<'de, D: serde::Deserializer<'de>, const DIGITS: i32>(
     d: D,
@@ -222,14 +229,18 @@ record! {
         #[serde(deserialize_with = "present")] premix: Option<BTreeMap<String, u64>>,
         #[serde(deserialize_with = "present")] sqlx: Option<BTreeMap<String, u64>>,
     }
-    /// Build times.
-    struct BuildTiming {
-        runs: u64, prepare_command: String, prepare_profile_seconds: Vec<f64>,
-        prepare_dev_seconds: Vec<f64>, prepare_profile_median: f64, prepare_dev_median: f64,
-        prepare_profile_minus_dev: f64, prepare_profile_over_dev: f64, instrument_command: String,
-        instrument_with_seconds: Vec<f64>, instrument_without_seconds: Vec<f64>,
-        instrument_with_median: f64, instrument_without_median: f64, instrument_build_cost: f64,
-        instrument_build_over: f64,
+    /// Build times (`build_timing.json`): cargo sqlx prepare with its
+    /// profile and without, and the fork built with `instrument` and without.
+    struct BuildTiming { runs: u64, prepare: Compared, instrument: Compared, }
+    /// One timing, with the medians' difference and ratio.
+    struct Compared { #[serde(flatten)] timing: Timing, minus: f64, over: f64, }
+    /// Seconds of each run with and without, and their medians, to 0.1 s.
+    struct Timing {
+        command: String,
+        #[serde(alias = "sqlx_prepare_profile_seconds", deserialize_with = "all_rounded::<_, 1>")] with_seconds: Vec<f64>,
+        #[serde(alias = "dev_profile_seconds", deserialize_with = "all_rounded::<_, 1>")] without_seconds: Vec<f64>,
+        #[serde(alias = "sqlx_prepare_profile_median_seconds", alias = "with_median_seconds", deserialize_with = "rounded::<_, 1>")] with_median: f64,
+        #[serde(alias = "dev_profile_median_seconds", alias = "without_median_seconds", deserialize_with = "rounded::<_, 1>")] without_median: f64,
     }
     /// What instrument costs each scenario, against its targets.
     struct InstrumentCost {
