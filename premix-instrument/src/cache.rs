@@ -8,6 +8,7 @@
 //! [`OpHandle::record_sql_cache`](crate::OpHandle::record_sql_cache); this
 //! module only counts.
 
+use crate::alloc_stats::counter_arithmetic;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What one prepared-statement cache lookup was.
@@ -111,25 +112,22 @@ impl StmtCacheStats {
     }
 
     pub(crate) const fn since(&self, earlier: &Self) -> Self {
-        Self {
-            hits: self.hits.saturating_sub(earlier.hits),
-            misses: self.misses.saturating_sub(earlier.misses),
-            ambiguous: self.ambiguous.saturating_sub(earlier.ambiguous),
-            disagreement: self.disagreement.saturating_sub(earlier.disagreement),
-            unprepared: self.unprepared.saturating_sub(earlier.unprepared),
-            evictions: self.evictions.saturating_sub(earlier.evictions),
-        }
+        self.saturating_sub_fields(earlier)
     }
 
     pub(crate) fn merge(&mut self, other: &Self) {
-        self.hits += other.hits;
-        self.misses += other.misses;
-        self.ambiguous += other.ambiguous;
-        self.disagreement += other.disagreement;
-        self.unprepared += other.unprepared;
-        self.evictions += other.evictions;
+        *self = self.add_fields(other);
     }
 }
+
+counter_arithmetic!(StmtCacheStats {
+    hits,
+    misses,
+    ambiguous,
+    disagreement,
+    unprepared,
+    evictions,
+});
 
 /// SQL-text cache counts of one (op, model).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -155,17 +153,15 @@ impl SqlCacheStats {
     }
 
     pub(crate) const fn since(&self, earlier: &Self) -> Self {
-        Self {
-            hits: self.hits.saturating_sub(earlier.hits),
-            misses: self.misses.saturating_sub(earlier.misses),
-        }
+        self.saturating_sub_fields(earlier)
     }
 
     pub(crate) fn merge(&mut self, other: &Self) {
-        self.hits += other.hits;
-        self.misses += other.misses;
+        *self = self.add_fields(other);
     }
 }
+
+counter_arithmetic!(SqlCacheStats { hits, misses });
 
 /// Live cache counters of one (op, model, backend); exported by
 /// [`crate::export`].
