@@ -10,13 +10,16 @@ use std::ops::{Add, AddAssign, Sub};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The fieldwise arithmetic of a struct of `u64` counters, written once for
-/// every such struct here and in `cache`: the saturating difference of two
-/// readings and the sum.
+/// every such struct here and in `cache`: `since` (with the visibility
+/// given), the difference of two readings, and the sum.
 macro_rules! counter_arithmetic {
-    ($counters:ident { $($field:ident),+ $(,)? }) => {
+    ($vis:vis $counters:ident { $($field:ident),+ $(,)? }) => {
         impl $counters {
-            /// Field by field, `self - earlier`, saturating at zero.
-            const fn saturating_sub_fields(&self, earlier: &Self) -> Self {
+            /// The change from `earlier` to `self`, saturating at zero per
+            /// field so that readings taken in the wrong order can never
+            /// wrap around.
+            #[must_use]
+            $vis const fn since(&self, earlier: &Self) -> Self {
                 Self { $($field: self.$field.saturating_sub(earlier.$field)),+ }
             }
 
@@ -90,13 +93,6 @@ impl AllocStats {
         self.allocations + self.reallocations
     }
 
-    /// The change from `earlier` to `self`, saturating at zero per field so
-    /// that readings taken in the wrong order can never wrap around.
-    #[must_use]
-    pub const fn since(&self, earlier: &Self) -> Self {
-        self.saturating_sub_fields(earlier)
-    }
-
     /// True when nothing was allocated, reallocated or freed.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -104,7 +100,7 @@ impl AllocStats {
     }
 }
 
-counter_arithmetic!(AllocStats {
+counter_arithmetic!(pub AllocStats {
     allocations,
     reallocations,
     deallocations,
@@ -155,12 +151,6 @@ impl OpAllocations {
     pub const fn blocks(&self) -> u64 {
         self.allocations + self.reallocations
     }
-
-    /// The change from `earlier` to `self`, saturating at zero.
-    #[must_use]
-    pub const fn since(&self, earlier: &Self) -> Self {
-        self.saturating_sub_fields(earlier)
-    }
 }
 
 impl From<AllocStats> for OpAllocations {
@@ -173,7 +163,7 @@ impl From<AllocStats> for OpAllocations {
     }
 }
 
-counter_arithmetic!(OpAllocations {
+counter_arithmetic!(pub OpAllocations {
     allocations,
     reallocations,
     bytes

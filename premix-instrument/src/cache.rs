@@ -107,12 +107,7 @@ impl StmtCacheStats {
     /// lookups.
     #[must_use]
     pub fn hit_ratio(&self) -> Option<f64> {
-        let lookups = self.lookups();
-        (lookups > 0).then(|| self.hits as f64 / lookups as f64)
-    }
-
-    pub(crate) const fn since(&self, earlier: &Self) -> Self {
-        self.saturating_sub_fields(earlier)
+        ratio(self.hits, self.lookups())
     }
 
     pub(crate) fn merge(&mut self, other: &Self) {
@@ -120,7 +115,7 @@ impl StmtCacheStats {
     }
 }
 
-counter_arithmetic!(StmtCacheStats {
+counter_arithmetic!(pub(crate) StmtCacheStats {
     hits,
     misses,
     ambiguous,
@@ -148,12 +143,7 @@ impl SqlCacheStats {
     /// Hits over lookups; `None` without lookups.
     #[must_use]
     pub fn hit_ratio(&self) -> Option<f64> {
-        let lookups = self.lookups();
-        (lookups > 0).then(|| self.hits as f64 / lookups as f64)
-    }
-
-    pub(crate) const fn since(&self, earlier: &Self) -> Self {
-        self.saturating_sub_fields(earlier)
+        ratio(self.hits, self.lookups())
     }
 
     pub(crate) fn merge(&mut self, other: &Self) {
@@ -161,7 +151,12 @@ impl SqlCacheStats {
     }
 }
 
-counter_arithmetic!(SqlCacheStats { hits, misses });
+counter_arithmetic!(pub(crate) SqlCacheStats { hits, misses });
+
+/// `hits` over `lookups`; `None` without lookups.
+fn ratio(hits: u64, lookups: u64) -> Option<f64> {
+    (lookups > 0).then(|| hits as f64 / lookups as f64)
+}
 
 /// Live cache counters of one (op, model, backend); exported by
 /// [`crate::export`].
