@@ -11,8 +11,26 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The fieldwise arithmetic of a struct of `u64` counters, written once for
 /// every such struct here and in `cache`: `since` (with the visibility
-/// given), the difference of two readings, and the sum.
+/// given), the difference of two readings, and the sum (`with Add`: also
+/// as `+` and `+=`).
 macro_rules! counter_arithmetic {
+    ($vis:vis $counters:ident { $($field:ident),+ $(,)? } with Add) => {
+        counter_arithmetic!($vis $counters { $($field),+ });
+
+        impl Add for $counters {
+            type Output = Self;
+
+            fn add(self, other: Self) -> Self {
+                self.add_fields(&other)
+            }
+        }
+
+        impl AddAssign for $counters {
+            fn add_assign(&mut self, other: Self) {
+                *self = *self + other;
+            }
+        }
+    };
     ($vis:vis $counters:ident { $($field:ident),+ $(,)? }) => {
         impl $counters {
             /// The change from `earlier` to `self`, saturating at zero per
@@ -106,21 +124,7 @@ counter_arithmetic!(pub AllocStats {
     deallocations,
     allocated_bytes,
     deallocated_bytes,
-});
-
-impl Add for AllocStats {
-    type Output = Self;
-
-    fn add(self, other: Self) -> Self {
-        self.add_fields(&other)
-    }
-}
-
-impl AddAssign for AllocStats {
-    fn add_assign(&mut self, other: Self) {
-        *self = *self + other;
-    }
-}
+} with Add);
 
 impl Sub for AllocStats {
     type Output = Self;
@@ -167,21 +171,7 @@ counter_arithmetic!(pub OpAllocations {
     allocations,
     reallocations,
     bytes
-});
-
-impl Add for OpAllocations {
-    type Output = Self;
-
-    fn add(self, other: Self) -> Self {
-        self.add_fields(&other)
-    }
-}
-
-impl AddAssign for OpAllocations {
-    fn add_assign(&mut self, other: Self) {
-        *self = *self + other;
-    }
-}
+} with Add);
 
 /// [`OpAllocations`] that every call of an operation adds to.
 #[derive(Debug)]

@@ -115,6 +115,21 @@ where
     note
 }
 
+/// A post saved now.
+pub async fn saved_post<DB: SqlDialect>(
+    pool: &Pool<DB>,
+    user_id: i32,
+    title: String,
+    score: f64,
+) -> Post
+where
+    Post: Model<DB>,
+{
+    let mut post = new_post(user_id, title, score);
+    post.save(pool).await.unwrap();
+    post
+}
+
 /// Inserts user Zed with `premix_query!`.
 pub async fn insert_zed<DB: SqlDialect>(pool: &Pool<DB>) -> User
 where
@@ -551,8 +566,7 @@ where
     let users = seed_users(pool, 130).await;
     for (i, u) in users.iter().enumerate() {
         for n in 0..(i % 4) {
-            let mut post = new_post(u.id, format!("{}-{n}", u.name), n as f64 / 2.0);
-            post.save(pool).await.unwrap();
+            saved_post(pool, u.id, format!("{}-{n}", u.name), n as f64 / 2.0).await;
         }
     }
     let expected_posts: usize = (0..130).map(|i| i % 4).sum();
