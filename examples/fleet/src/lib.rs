@@ -46,3 +46,15 @@ pub mod tools;
 pub use fleet::{FleetConfig, FleetReport};
 pub use load::{Balancer, LoadConfig, LoadReport};
 pub use tools::Tools;
+
+/// Sends `request` (to `url`) and reads the answer's body as text; each
+/// error names the URL.
+async fn body_text(request: reqwest::RequestBuilder, url: &str) -> Result<String, String> {
+    request
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?
+        .text()
+        .await
+        .map_err(|e| format!("{url}: {e}"))
+}

@@ -1,8 +1,8 @@
 //! One call site per operation, and how an operation's result becomes its
 //! outcome.
 //!
-//! Each operation's `#[instrument(site = ...)]` names one of these statics,
-//! and everything the fork records about the same calls (SQL-text and
+//! Each operation's `#[instrument(site = ...)]` names one of the statics
+//! declared in `observe`, and everything the fork records about the same calls (SQL-text and
 //! statement-cache lookups, pool waits) goes to the same counters through
 //! [`Op`]: one place per fact.
 
@@ -16,12 +16,6 @@ use crate::model::UpdateResult;
 
 pub(crate) type Site = CallSite;
 
-pub(crate) static FIND_BY_ID: Site = Site::new("find_by_id");
-pub(crate) static INSERT: Site = Site::new("insert");
-pub(crate) static UPDATE: Site = Site::new("update");
-pub(crate) static DELETE: Site = Site::new("delete");
-pub(crate) static SELECT: Site = Site::new("select");
-pub(crate) static EAGER_LOAD: Site = Site::new("eager_load");
 /// Eager loads, by the fork's own `Grouping` and split by buckets that
 /// meet at its default threshold.
 pub(crate) static EAGER: EagerSite<Grouping> =

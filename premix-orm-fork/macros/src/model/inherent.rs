@@ -6,7 +6,7 @@
 //! user-facing names, where premix compatibility is decided.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 
 use super::def::{ModelDef, child_foreign_key};
 
@@ -48,30 +48,27 @@ pub(crate) fn methods(def: &ModelDef, krate: &TokenStream) -> TokenStream {
                 #vis const #handle: #krate::Relation<#ident> = #krate::Relation::new(#name);
             }
         });
-    let lazy_has_many = def.has_many.iter().map(|h| {
+    // `#[has_many]` fields and premix's `#[has_children]` lazy accessors
+    // load children the same way; only the method's name and summary differ.
+    let has_many = def.has_many.iter().map(|h| {
         let method = format_ident!("load_{}", h.field);
-        let child = &h.child;
-        quote! {
-            /// Loads this relation now, in one query.
-            ///
-            /// # Errors
-            /// What the database reports.
-            #vis async fn #method<'a, E, DB>(&self, executor: E) -> ::core::result::Result<::std::vec::Vec<#child>, #sqlx::Error>
-            where
-                E: #krate::IntoExecutor<'a, DB = DB>,
-                DB: #krate::SqlDialect,
-                #child: #krate::Model<DB>,
-                Self: #krate::Model<DB>,
-            {
-                let id = <Self as #krate::Model<DB>>::__id(self);
-                <#child as #krate::Model<DB>>::find(executor).filter_eq(#parent_fk, id).all().await
-            }
-        }
+        (
+            method,
+            h.child.to_token_stream(),
+            " Loads this relation now, in one query.",
+        )
     });
     let lazy_children = def.lazy_children.iter().map(|child| {
         let method = format_ident!("{}s_lazy", lowercase_last(child));
+        (
+            method,
+            child.to_token_stream(),
+            " The children of this row, loaded now in one query.",
+        )
+    });
+    let load_children = has_many.chain(lazy_children).map(|(method, child, summary)| {
         quote! {
-            /// The children of this row, loaded now in one query.
+            #[doc = #summary]
             ///
             /// # Errors
             /// What the database reports.
@@ -152,8 +149,7 @@ pub(crate) fn methods(def: &ModelDef, krate: &TokenStream) -> TokenStream {
 
     quote! {
         #(#relation_consts)*
-        #(#lazy_has_many)*
-        #(#lazy_children)*
+        #(#load_children)*
         #(#lazy_belongs_to)*
         #(#default_backend_fns)*
     }
