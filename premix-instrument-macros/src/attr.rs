@@ -3,7 +3,7 @@
 //! every error instead of stopping at the first.
 
 use proc_macro2::{Span, TokenStream};
-use syn::parse::{ParseStream, Parser};
+use syn::parse::{Parse, ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{Expr, LitStr, Path, Token};
 
@@ -77,9 +77,7 @@ fn parse_one(
 ) -> syn::Result<()> {
     let lookahead = input.lookahead1();
     if lookahead.peek(kw::op) {
-        let keyword = input.parse::<kw::op>()?;
-        args.written.push("op");
-        input.parse::<Token![=]>()?;
+        let keyword = keyword::<kw::op>(input, "op", &mut args.written)?;
         let value = if input.peek(LitStr) {
             input.parse::<LitStr>()?
         } else {
@@ -89,46 +87,30 @@ fn parse_one(
                 "expected a string literal for `op`, e.g. `op = \"find_by_id\"`",
             ));
         };
-        set_once(&mut args.op, value, "op", keyword.span, errors);
+        set_once(&mut args.op, value, "op", keyword, errors);
         Ok(())
     } else if lookahead.peek(kw::site) {
-        let keyword = input.parse::<kw::site>()?;
-        args.written.push("site");
-        input.parse::<Token![=]>()?;
-        let value = input.parse::<Expr>()?;
-        set_once(&mut args.site, value, "site", keyword.span, errors);
-        Ok(())
+        expression::<kw::site>(input, "site", &mut args.site, &mut args.written, errors)
     } else if lookahead.peek(kw::model) {
-        let keyword = input.parse::<kw::model>()?;
-        args.written.push("model");
-        input.parse::<Token![=]>()?;
-        let value = input.parse::<Expr>()?;
-        set_once(&mut args.model, value, "model", keyword.span, errors);
-        Ok(())
+        expression::<kw::model>(input, "model", &mut args.model, &mut args.written, errors)
     } else if lookahead.peek(kw::backend) {
-        let keyword = input.parse::<kw::backend>()?;
-        args.written.push("backend");
-        input.parse::<Token![=]>()?;
-        let value = input.parse::<Expr>()?;
-        set_once(&mut args.backend, value, "backend", keyword.span, errors);
-        Ok(())
+        expression::<kw::backend>(
+            input,
+            "backend",
+            &mut args.backend,
+            &mut args.written,
+            errors,
+        )
     } else if lookahead.peek(kw::target) {
-        let keyword = input.parse::<kw::target>()?;
-        args.written.push("target");
-        input.parse::<Token![=]>()?;
-        let value = input.parse::<Expr>()?;
-        set_once(&mut args.target, value, "target", keyword.span, errors);
-        Ok(())
+        expression::<kw::target>(input, "target", &mut args.target, &mut args.written, errors)
     } else if lookahead.peek(kw::outcome) {
-        let keyword = input.parse::<kw::outcome>()?;
-        args.written.push("outcome");
-        input.parse::<Token![=]>()?;
+        let keyword = keyword::<kw::outcome>(input, "outcome", &mut args.written)?;
         let value = path(
             input,
             "outcome",
             "`outcome = outcome_of`, a `fn(&Output) -> Outcome`",
         )?;
-        set_once(&mut args.outcome, value, "outcome", keyword.span, errors);
+        set_once(&mut args.outcome, value, "outcome", keyword, errors);
         Ok(())
     } else if input.peek(syn::Ident) {
         let unknown = input.parse::<syn::Ident>()?;
@@ -141,6 +123,32 @@ fn parse_one(
         error.combine(syn::Error::new(input.span(), EXPECTED));
         Err(error)
     }
+}
+
+/// `<keyword> =`, the keyword recorded as written; answers its span.
+fn keyword<K: Parse + Spanned>(
+    input: ParseStream<'_>,
+    name: &'static str,
+    written: &mut Vec<&'static str>,
+) -> syn::Result<Span> {
+    let keyword = input.parse::<K>()?;
+    written.push(name);
+    input.parse::<Token![=]>()?;
+    Ok(keyword.span())
+}
+
+/// `<keyword> = <expr>`, for the arguments whose value is any expression.
+fn expression<K: Parse + Spanned>(
+    input: ParseStream<'_>,
+    name: &'static str,
+    slot: &mut Option<Expr>,
+    written: &mut Vec<&'static str>,
+    errors: &mut Vec<syn::Error>,
+) -> syn::Result<()> {
+    let keyword = keyword::<K>(input, name, written)?;
+    let value = input.parse::<Expr>()?;
+    set_once(slot, value, name, keyword, errors);
+    Ok(())
 }
 
 /// A path value; anything else is an error on it that says what is expected.

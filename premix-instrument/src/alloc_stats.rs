@@ -9,6 +9,77 @@
 use std::ops::{Add, AddAssign, Sub};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// The fieldwise arithmetic of a struct of `u64` counters, written once for
+/// every such struct here and in `cache`: `since` (with the visibility
+/// given), the difference of two readings, and the sum (`with Add`: also
+/// as `+` and `+=`).
+macro_rules! counter_arithmetic {
+    ($vis:vis $counters:ident { $($field:ident),+ $(,)? } with Add) => {
+        counter_arithmetic!($vis $counters { $($field),+ });
+
+        impl Add for $counters {
+            type Output = Self;
+
+            fn add(self, other: Self) -> Self {
+                self.add_fields(&other)
+            }
+        }
+
+        impl AddAssign for $counters {
+            fn add_assign(&mut self, other: Self) {
+                *self = *self + other;
+            }
+        }
+    };
+    ($vis:vis $counters:ident { $($field:ident),+ $(,)? }) => {
+        impl $counters {
+            /// The change from `earlier` to `self`, saturating at zero per
+            /// field so that readings taken in the wrong order can never
+            /// wrap around.
+            #[must_use]
+            $vis const fn since(&self, earlier: &Self) -> Self {
+                Self { $($field: self.$field.saturating_sub(earlier.$field)),+ }
+            }
+
+            /// Field by field, `self + other`.
+            const fn add_fields(&self, other: &Self) -> Self {
+                Self { $($field: self.$field + other.$field),+ }
+            }
+        }
+    };
+}
+pub(crate) use counter_arithmetic;
+
+/// The shared form of a struct of `u64` counters (`$plain`), one
+/// `AtomicU64` a field, all accessed `Relaxed`: counts, not synchronisation.
+macro_rules! atomic_counters {
+    ($atomic:ident of $plain:ident { $($field:ident),+ $(,)? }) => {
+        impl $atomic {
+            pub(crate) const fn new() -> Self {
+                Self { $($field: AtomicU64::new(0)),+ }
+            }
+
+            /// Each counter beside what `delta` adds to it.
+            fn pairs(&self, delta: $plain) -> impl Iterator<Item = (&AtomicU64, u64)> {
+                [$((&self.$field, delta.$field)),+].into_iter()
+            }
+
+            /// For totals any thread may add to.
+            pub(crate) fn add(&self, delta: $plain) {
+                for (field, by) in self.pairs(delta) {
+                    if by != 0 {
+                        field.fetch_add(by, Ordering::Relaxed);
+                    }
+                }
+            }
+
+            pub(crate) fn load(&self) -> $plain {
+                $plain { $($field: self.$field.load(Ordering::Relaxed)),+ }
+            }
+        }
+    };
+}
+
 /// Heap activity counted by [`CountingAlloc`](crate::CountingAlloc), as
 /// totals or as the difference between two readings.
 ///
@@ -40,21 +111,6 @@ impl AllocStats {
         self.allocations + self.reallocations
     }
 
-    /// The change from `earlier` to `self`, saturating at zero per field so
-    /// that readings taken in the wrong order can never wrap around.
-    #[must_use]
-    pub const fn since(&self, earlier: &Self) -> Self {
-        Self {
-            allocations: self.allocations.saturating_sub(earlier.allocations),
-            reallocations: self.reallocations.saturating_sub(earlier.reallocations),
-            deallocations: self.deallocations.saturating_sub(earlier.deallocations),
-            allocated_bytes: self.allocated_bytes.saturating_sub(earlier.allocated_bytes),
-            deallocated_bytes: self
-                .deallocated_bytes
-                .saturating_sub(earlier.deallocated_bytes),
-        }
-    }
-
     /// True when nothing was allocated, reallocated or freed.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -62,25 +118,13 @@ impl AllocStats {
     }
 }
 
-impl Add for AllocStats {
-    type Output = Self;
-
-    fn add(self, other: Self) -> Self {
-        Self {
-            allocations: self.allocations + other.allocations,
-            reallocations: self.reallocations + other.reallocations,
-            deallocations: self.deallocations + other.deallocations,
-            allocated_bytes: self.allocated_bytes + other.allocated_bytes,
-            deallocated_bytes: self.deallocated_bytes + other.deallocated_bytes,
-        }
-    }
-}
-
-impl AddAssign for AllocStats {
-    fn add_assign(&mut self, other: Self) {
-        *self = *self + other;
-    }
-}
+counter_arithmetic!(pub AllocStats {
+    allocations,
+    reallocations,
+    deallocations,
+    allocated_bytes,
+    deallocated_bytes,
+} with Add);
 
 impl Sub for AllocStats {
     type Output = Self;
@@ -111,16 +155,6 @@ impl OpAllocations {
     pub const fn blocks(&self) -> u64 {
         self.allocations + self.reallocations
     }
-
-    /// The change from `earlier` to `self`, saturating at zero.
-    #[must_use]
-    pub const fn since(&self, earlier: &Self) -> Self {
-        Self {
-            allocations: self.allocations.saturating_sub(earlier.allocations),
-            reallocations: self.reallocations.saturating_sub(earlier.reallocations),
-            bytes: self.bytes.saturating_sub(earlier.bytes),
-        }
-    }
 }
 
 impl From<AllocStats> for OpAllocations {
@@ -133,23 +167,11 @@ impl From<AllocStats> for OpAllocations {
     }
 }
 
-impl Add for OpAllocations {
-    type Output = Self;
-
-    fn add(self, other: Self) -> Self {
-        Self {
-            allocations: self.allocations + other.allocations,
-            reallocations: self.reallocations + other.reallocations,
-            bytes: self.bytes + other.bytes,
-        }
-    }
-}
-
-impl AddAssign for OpAllocations {
-    fn add_assign(&mut self, other: Self) {
-        *self = *self + other;
-    }
-}
+counter_arithmetic!(pub OpAllocations {
+    allocations,
+    reallocations,
+    bytes
+} with Add);
 
 /// [`OpAllocations`] that every call of an operation adds to.
 #[derive(Debug)]
@@ -159,35 +181,11 @@ pub(crate) struct AtomicOpAllocations {
     bytes: AtomicU64,
 }
 
-impl AtomicOpAllocations {
-    pub(crate) const fn new() -> Self {
-        Self {
-            allocations: AtomicU64::new(0),
-            reallocations: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
-        }
-    }
-
-    pub(crate) fn add(&self, delta: OpAllocations) {
-        for (field, by) in [
-            (&self.allocations, delta.allocations),
-            (&self.reallocations, delta.reallocations),
-            (&self.bytes, delta.bytes),
-        ] {
-            if by != 0 {
-                field.fetch_add(by, Ordering::Relaxed);
-            }
-        }
-    }
-
-    pub(crate) fn load(&self) -> OpAllocations {
-        OpAllocations {
-            allocations: self.allocations.load(Ordering::Relaxed),
-            reallocations: self.reallocations.load(Ordering::Relaxed),
-            bytes: self.bytes.load(Ordering::Relaxed),
-        }
-    }
-}
+atomic_counters!(AtomicOpAllocations of OpAllocations {
+    allocations,
+    reallocations,
+    bytes
+});
 
 /// [`AllocStats`] that threads can add to: the allocator's per-thread slots
 /// and its shared fallback.
@@ -200,27 +198,15 @@ pub(crate) struct AtomicAllocStats {
     deallocated_bytes: AtomicU64,
 }
 
+atomic_counters!(AtomicAllocStats of AllocStats {
+    allocations,
+    reallocations,
+    deallocations,
+    allocated_bytes,
+    deallocated_bytes,
+});
+
 impl AtomicAllocStats {
-    pub(crate) const fn new() -> Self {
-        Self {
-            allocations: AtomicU64::new(0),
-            reallocations: AtomicU64::new(0),
-            deallocations: AtomicU64::new(0),
-            allocated_bytes: AtomicU64::new(0),
-            deallocated_bytes: AtomicU64::new(0),
-        }
-    }
-
-    fn pairs(&self, delta: AllocStats) -> [(&AtomicU64, u64); 5] {
-        [
-            (&self.allocations, delta.allocations),
-            (&self.reallocations, delta.reallocations),
-            (&self.deallocations, delta.deallocations),
-            (&self.allocated_bytes, delta.allocated_bytes),
-            (&self.deallocated_bytes, delta.deallocated_bytes),
-        ]
-    }
-
     /// For totals with a single writer (an allocator slot, written only by
     /// the thread that leases it): a plain load and store is exact there and
     /// avoids a locked read-modify-write on every allocation.
@@ -232,25 +218,6 @@ impl AtomicAllocStats {
                     Ordering::Relaxed,
                 );
             }
-        }
-    }
-
-    /// For totals any thread may add to.
-    pub(crate) fn add(&self, delta: AllocStats) {
-        for (field, by) in self.pairs(delta) {
-            if by != 0 {
-                field.fetch_add(by, Ordering::Relaxed);
-            }
-        }
-    }
-
-    pub(crate) fn load(&self) -> AllocStats {
-        AllocStats {
-            allocations: self.allocations.load(Ordering::Relaxed),
-            reallocations: self.reallocations.load(Ordering::Relaxed),
-            deallocations: self.deallocations.load(Ordering::Relaxed),
-            allocated_bytes: self.allocated_bytes.load(Ordering::Relaxed),
-            deallocated_bytes: self.deallocated_bytes.load(Ordering::Relaxed),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! [`OpHandle::record_sql_cache`](crate::OpHandle::record_sql_cache); this
 //! module only counts.
 
+use crate::alloc_stats::counter_arithmetic;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What one prepared-statement cache lookup was.
@@ -106,30 +107,22 @@ impl StmtCacheStats {
     /// lookups.
     #[must_use]
     pub fn hit_ratio(&self) -> Option<f64> {
-        let lookups = self.lookups();
-        (lookups > 0).then(|| self.hits as f64 / lookups as f64)
-    }
-
-    pub(crate) const fn since(&self, earlier: &Self) -> Self {
-        Self {
-            hits: self.hits.saturating_sub(earlier.hits),
-            misses: self.misses.saturating_sub(earlier.misses),
-            ambiguous: self.ambiguous.saturating_sub(earlier.ambiguous),
-            disagreement: self.disagreement.saturating_sub(earlier.disagreement),
-            unprepared: self.unprepared.saturating_sub(earlier.unprepared),
-            evictions: self.evictions.saturating_sub(earlier.evictions),
-        }
+        ratio(self.hits, self.lookups())
     }
 
     pub(crate) fn merge(&mut self, other: &Self) {
-        self.hits += other.hits;
-        self.misses += other.misses;
-        self.ambiguous += other.ambiguous;
-        self.disagreement += other.disagreement;
-        self.unprepared += other.unprepared;
-        self.evictions += other.evictions;
+        *self = self.add_fields(other);
     }
 }
+
+counter_arithmetic!(pub(crate) StmtCacheStats {
+    hits,
+    misses,
+    ambiguous,
+    disagreement,
+    unprepared,
+    evictions,
+});
 
 /// SQL-text cache counts of one (op, model).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -150,21 +143,19 @@ impl SqlCacheStats {
     /// Hits over lookups; `None` without lookups.
     #[must_use]
     pub fn hit_ratio(&self) -> Option<f64> {
-        let lookups = self.lookups();
-        (lookups > 0).then(|| self.hits as f64 / lookups as f64)
-    }
-
-    pub(crate) const fn since(&self, earlier: &Self) -> Self {
-        Self {
-            hits: self.hits.saturating_sub(earlier.hits),
-            misses: self.misses.saturating_sub(earlier.misses),
-        }
+        ratio(self.hits, self.lookups())
     }
 
     pub(crate) fn merge(&mut self, other: &Self) {
-        self.hits += other.hits;
-        self.misses += other.misses;
+        *self = self.add_fields(other);
     }
+}
+
+counter_arithmetic!(pub(crate) SqlCacheStats { hits, misses });
+
+/// `hits` over `lookups`; `None` without lookups.
+fn ratio(hits: u64, lookups: u64) -> Option<f64> {
+    (lookups > 0).then(|| hits as f64 / lookups as f64)
 }
 
 /// Live cache counters of one (op, model, backend); exported by

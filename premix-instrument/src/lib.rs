@@ -30,6 +30,12 @@
 //! `error`, a future dropped before it completes as `cancelled`, a panic as
 //! an error of kind `panic`.
 //!
+//! An ORM that loads relations in batches also declares a
+//! [`locality::EagerSite`] and records each load on it: the site is typed
+//! by the ORM's own strategy type (which implements [`locality::Strategy`]:
+//! the closed set of `strategy` label values) and split by the ORM's own
+//! [`locality::ParentBuckets`], so this crate needs to know neither.
+//!
 //! # In applications
 //!
 //! 1. Install the counting allocator, or allocation counts stay zero:

@@ -209,9 +209,12 @@ pub const DURATION_BUCKETS_SECONDS: &[f64] = &[
     0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// Bucket upper bounds for parents per eager load; they bracket the fork's
-/// default Vec/HashMap threshold (2048) closely so the strategy mix can be
-/// read off.
+/// Bucket upper bounds for the exported parents-per-eager-load histogram:
+/// its `le` values, part of the metric contract (dashboards and rules read
+/// them), the same for every ORM. Fine at 2047-2049, the default threshold
+/// of premix-orm-fork, so that its strategy mix can be read off; the
+/// in-process split is each ORM's own
+/// ([`ParentBuckets`](crate::locality::ParentBuckets)).
 pub const PARENT_COUNT_BUCKETS: &[f64] = &[
     1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2047.0, 2048.0, 2049.0, 5000.0,
     10_000.0,

@@ -103,7 +103,7 @@ pub fn render(snapshot: &Snapshot) -> String {
                     "{:<14} {:<14} {:<8} {:>13} {:>7} {:>13} {:>14}",
                     e.model,
                     e.relation,
-                    e.strategy.as_label(),
+                    e.strategy,
                     range,
                     b.loads,
                     human(b.time_per_parent()),

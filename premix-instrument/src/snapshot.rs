@@ -303,14 +303,11 @@ impl Snapshot {
         &self.pools
     }
 
-    /// The eager loads of one (model, relation, strategy), if any.
+    /// The eager loads of one (model, relation, strategy), if any;
+    /// `strategy` is the label value the ORM declared for it (see
+    /// [`locality::Strategy`]).
     #[must_use]
-    pub fn eager_loads(
-        &self,
-        model: &str,
-        relation: &str,
-        strategy: locality::Strategy,
-    ) -> Option<&EagerStats> {
+    pub fn eager_loads(&self, model: &str, relation: &str, strategy: &str) -> Option<&EagerStats> {
         self.eager
             .iter()
             .find(|e| e.model == model && e.relation == relation && e.strategy == strategy)
@@ -417,11 +414,7 @@ impl Snapshot {
         let eager = self
             .eager
             .iter()
-            .map(|now| {
-                now.since(earlier.eager.iter().find(|e| {
-                    (e.model, e.relation, e.strategy) == (now.model, now.relation, now.strategy)
-                }))
-            })
+            .map(|now| now.since(earlier.eager.iter().find(|e| e.same_series(now))))
             .filter(|e| e.loads() > 0)
             .collect();
         Self {

@@ -12,96 +12,50 @@ use std::future::Future;
 
 use crate::dialect::SqlDialect;
 use crate::executor::IntoExecutor;
-use crate::model::{Model, UpdateResult};
+use crate::model::{Model, UpdateResult, write_methods};
 use crate::ops;
 
 /// premix's extra model methods. Implemented for every [`Model`].
 pub trait ModelCompat<DB: SqlDialect>: Model<DB> {
-    /// [`save`](Model::save) without the hooks.
-    ///
-    /// # Errors
-    /// As `save`.
-    fn save_fast<'a, E>(
-        &'a mut self,
-        executor: E,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send
-    where
-        E: IntoExecutor<'a, DB = DB>,
-    {
-        ops::save(self, executor.into_executor(), ops::Hooks::Skip)
-    }
+    write_methods! {
+        /// [`save`](Model::save) without the hooks.
+        ///
+        /// # Errors
+        /// As `save`.
+        fn save_fast -> () = ops::save(ops::Hooks::Skip);
 
-    /// Inserts, never updates (a row with this id already there is the
-    /// database's unique-key error); no hooks. The new id is stored when
-    /// `id` is 0.
-    ///
-    /// # Errors
-    /// Validation failures as `sqlx::Error::InvalidArgument`; database errors
-    /// as sqlx reports them.
-    fn save_ultra<'a, E>(
-        &'a mut self,
-        executor: E,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send
-    where
-        E: IntoExecutor<'a, DB = DB>,
-    {
-        ops::insert_only(self, executor.into_executor())
-    }
+        /// Inserts, never updates (a row with this id already there is the
+        /// database's unique-key error); no hooks. The new id is stored when
+        /// `id` is 0.
+        ///
+        /// # Errors
+        /// Validation failures as `sqlx::Error::InvalidArgument`; database errors
+        /// as sqlx reports them.
+        fn save_ultra -> () = ops::insert_only();
 
-    /// [`update`](Model::update).
-    ///
-    /// # Errors
-    /// As `update`.
-    fn update_fast<'a, E>(
-        &'a mut self,
-        executor: E,
-    ) -> impl Future<Output = Result<UpdateResult, sqlx::Error>> + Send
-    where
-        E: IntoExecutor<'a, DB = DB>,
-    {
-        ops::update(self, executor.into_executor())
-    }
+        /// [`update`](Model::update).
+        ///
+        /// # Errors
+        /// As `update`.
+        fn update_fast -> UpdateResult = ops::update();
 
-    /// [`update`](Model::update).
-    ///
-    /// # Errors
-    /// As `update`.
-    fn update_ultra<'a, E>(
-        &'a mut self,
-        executor: E,
-    ) -> impl Future<Output = Result<UpdateResult, sqlx::Error>> + Send
-    where
-        E: IntoExecutor<'a, DB = DB>,
-    {
-        ops::update(self, executor.into_executor())
-    }
+        /// [`update`](Model::update).
+        ///
+        /// # Errors
+        /// As `update`.
+        fn update_ultra -> UpdateResult = ops::update();
 
-    /// [`delete`](Model::delete).
-    ///
-    /// # Errors
-    /// As `delete`.
-    fn delete_fast<'a, E>(
-        &'a mut self,
-        executor: E,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send
-    where
-        E: IntoExecutor<'a, DB = DB>,
-    {
-        ops::delete(self, executor.into_executor())
-    }
+        /// [`delete`](Model::delete).
+        ///
+        /// # Errors
+        /// As `delete`.
+        fn delete_fast -> () = ops::delete();
 
-    /// [`delete`](Model::delete).
-    ///
-    /// # Errors
-    /// As `delete`.
-    fn delete_ultra<'a, E>(
-        &'a mut self,
-        executor: E,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send
-    where
-        E: IntoExecutor<'a, DB = DB>,
-    {
-        ops::delete(self, executor.into_executor())
+        /// [`delete`](Model::delete).
+        ///
+        /// # Errors
+        /// As `delete`.
+        fn delete_ultra -> () = ops::delete();
     }
 
     /// Your own SQL, decoded into the model by column name: sqlx's

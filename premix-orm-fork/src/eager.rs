@@ -68,6 +68,64 @@ impl Grouping {
     }
 }
 
+/// The one definition of the fork's strategies: the runtime records a
+/// `Grouping` under the label it declares here.
+#[cfg(feature = "instrument")]
+impl premix_instrument::locality::Strategy for Grouping {
+    const LABELS: &'static [&'static str] = &[Self::Vec.as_label(), Self::HashMap.as_label()];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The parent-count buckets eager loads are counted in (with
+/// `instrument`), split at [`DEFAULT_VEC_GROUPING_MAX_PARENTS`]: for 2048,
+/// `1`, `2-10`, `11-100`, `101-1000`, `1001-2048` (the `Vec`'s last sizes),
+/// `2049-10000` (the `HashMap`'s first) and `10001+`.
+#[cfg(feature = "instrument")]
+pub(crate) const LOCALITY_BUCKETS: premix_instrument::locality::ParentBuckets = {
+    let (bounds, len) = parent_bucket_bounds(DEFAULT_VEC_GROUPING_MAX_PARENTS);
+    premix_instrument::locality::ParentBuckets::new(bounds.split_at(len).0)
+};
+
+/// Upper bounds of buckets around `threshold`: every power of ten below
+/// it, the threshold itself (the most parents the `Vec` groups) and the
+/// next power of ten above it, so the two buckets that meet at the
+/// threshold each hold one strategy. Returns the bounds and how many there
+/// are (at most 20 powers of ten fit a `u64`, so 22 in all).
+#[cfg(feature = "instrument")]
+const fn parent_bucket_bounds(threshold: usize) -> ([u64; 22], usize) {
+    let threshold = threshold as u64;
+    let mut bounds = [0; 22];
+    let mut len = 0;
+    let mut decade: u64 = 1;
+    while decade < threshold {
+        bounds[len] = decade;
+        len += 1;
+        match decade.checked_mul(10) {
+            Some(next) => decade = next,
+            None => break,
+        }
+    }
+    // 0 parents count in the first bucket anyway; u64::MAX leaves no room
+    // for the open bucket above it.
+    if threshold >= 1 && threshold < u64::MAX {
+        bounds[len] = threshold;
+        len += 1;
+    }
+    let mut above: u64 = 1;
+    while above <= threshold {
+        match above.checked_mul(10) {
+            Some(next) => above = next,
+            None => return (bounds, len),
+        }
+    }
+    bounds[len] = above;
+    len += 1;
+    (bounds, len)
+}
+
 /// Tuning for eager loading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EagerOptions {
@@ -231,24 +289,20 @@ async fn measured_load<DB: SqlDialect>(
 ) -> Result<u64, sqlx::Error> {
     #[cfg(not(feature = "instrument"))]
     {
-        let _ = (model, relation, grouping, loaded_into);
+        let _ = (model, relation, grouping, loaded_into, DB::BACKEND);
         work.await.map(|(queries, _found)| queries)
     }
     #[cfg(feature = "instrument")]
     {
-        use premix_instrument::locality::{EagerLoad, Strategy};
+        use premix_instrument::locality::EagerLoad;
         let (result, cost) = premix_instrument::Measured::new(work).await;
         let (queries, found) = result?;
-        let strategy = match grouping {
-            Grouping::Vec => Strategy::Vec,
-            Grouping::HashMap => Strategy::HashMap,
-        };
         let load = EagerLoad {
             parents: loaded_into as u64,
             children: found,
             cost,
         };
-        observe::EAGER.record(model, DB::BACKEND.label(), relation, strategy, load);
+        observe::EAGER.record(model, DB::BACKEND.label(), relation, grouping, load);
         Ok(queries)
     }
 }
@@ -411,6 +465,47 @@ mod tests {
             vec_grouping_max_parents: 0,
         };
         assert_eq!(Grouping::for_parents(1, custom), Grouping::HashMap);
+    }
+
+    #[cfg(feature = "instrument")]
+    #[test]
+    fn the_runtime_records_the_labels_grouping_declares() {
+        use premix_instrument::locality::Strategy;
+        for grouping in [Grouping::Vec, Grouping::HashMap] {
+            assert_eq!(Grouping::LABELS[grouping.index()], grouping.as_label());
+        }
+        assert_eq!(Grouping::LABELS, ["vec", "hashmap"]);
+    }
+
+    #[cfg(feature = "instrument")]
+    #[test]
+    fn locality_buckets_meet_at_the_threshold() {
+        let threshold = DEFAULT_VEC_GROUPING_MAX_PARENTS as u64;
+        let ranges: Vec<_> = LOCALITY_BUCKETS.ranges().collect();
+        assert!(ranges.contains(&(1_001, threshold)), "{ranges:?}");
+        assert!(ranges.contains(&(threshold + 1, 10_000)), "{ranges:?}");
+        assert_ne!(
+            LOCALITY_BUCKETS,
+            premix_instrument::locality::ParentBuckets::DEFAULT
+        );
+        assert_eq!(observe::EAGER.parent_buckets(), LOCALITY_BUCKETS);
+        for (threshold, want) in [
+            (0, &[1][..]),
+            (1, &[1, 10]),
+            (5, &[1, 5, 10]),
+            (10, &[1, 10, 100]),
+            (2048, &[1, 10, 100, 1_000, 2_048, 10_000]),
+        ] {
+            let (bounds, len) = parent_bucket_bounds(threshold);
+            assert_eq!(&bounds[..len], want, "{threshold}");
+        }
+        // Every threshold gives valid buckets (ParentBuckets::new panics
+        // otherwise), the largest included.
+        for threshold in [usize::MAX, usize::MAX - 1, 10_usize.pow(19), 99] {
+            let (bounds, len) = parent_bucket_bounds(threshold);
+            let buckets = premix_instrument::locality::ParentBuckets::new(&bounds[..len]);
+            assert!(buckets.len() <= premix_instrument::locality::ParentBuckets::MAX);
+        }
     }
 
     #[test]

@@ -101,6 +101,36 @@ impl ModelMeta {
     }
 }
 
+/// Metadata written by hand for the unit tests of the SQL builders, in the
+/// shape the derive emits: a `posts` table keyed by its first column.
+#[cfg(all(test, feature = "sqlite"))]
+pub(crate) mod fixtures {
+    use super::{BelongsToMeta, ColumnMeta, ColumnType, ModelMeta, SqlCache};
+
+    pub(crate) const fn column(name: &'static str, ty: ColumnType, nullable: bool) -> ColumnMeta {
+        ColumnMeta { name, ty, nullable }
+    }
+
+    pub(crate) const fn posts(
+        columns: &'static [ColumnMeta],
+        soft_delete: Option<usize>,
+        version: Option<usize>,
+        belongs_to: &'static [BelongsToMeta],
+    ) -> ModelMeta {
+        ModelMeta {
+            table: "posts",
+            columns,
+            id_index: 0,
+            soft_delete,
+            version,
+            belongs_to,
+            relations: &[],
+            sensitive: &[],
+            sql: SqlCache::new(),
+        }
+    }
+}
+
 /// Whether SQL text came from the cache or was built for this call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SqlLookup {

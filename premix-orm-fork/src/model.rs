@@ -20,6 +20,34 @@ use crate::meta::ModelMeta;
 use crate::query::QueryBuilder;
 use crate::{ops, schema};
 
+/// Declares provided methods that write the model through anything that
+/// runs queries, each forwarding `self`, the executor and any further
+/// arguments to one function of `ops`; shared by [`Model`] and premix's
+/// extra names in `compat`.
+// Input:  fn save -> () = ops::save(ops::Hooks::Run);
+// Output: fn save<'a, E>(&'a mut self, executor: E)
+//             -> impl Future<Output = Result<(), sqlx::Error>> + Send
+//         where E: IntoExecutor<'a, DB = DB>
+//         { ops::save(self, executor.into_executor(), ops::Hooks::Run) }
+macro_rules! write_methods {
+    ($(
+        $(#[$attr:meta])*
+        fn $name:ident -> $output:ty = $($function:ident)::+ ($($argument:expr),*);
+    )+) => {$(
+        $(#[$attr])*
+        fn $name<'a, E>(
+            &'a mut self,
+            executor: E,
+        ) -> impl Future<Output = Result<$output, sqlx::Error>> + Send
+        where
+            E: IntoExecutor<'a, DB = DB>,
+        {
+            $($function)::+(self, executor.into_executor() $(, $argument)*)
+        }
+    )+};
+}
+pub(crate) use write_methods;
+
 /// Runs around `save`. The derive implements it with no-op defaults unless
 /// the model says `#[premix(custom_hooks)]`, in which case the user does.
 pub trait ModelHooks {
@@ -197,50 +225,28 @@ pub trait Model<DB: SqlDialect>:
         Self::__meta().relations
     }
 
-    /// Inserts the model when its `id` is 0 (and stores the new id), updates
-    /// it otherwise (inserting it with that id when no row has it). Runs
-    /// validation and the hooks.
-    ///
-    /// # Errors
-    /// Validation failures and version conflicts as
-    /// `sqlx::Error::InvalidArgument`; database errors as sqlx reports them.
-    fn save<'a, E>(
-        &'a mut self,
-        executor: E,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send
-    where
-        E: IntoExecutor<'a, DB = DB>,
-    {
-        ops::save(self, executor.into_executor(), ops::Hooks::Run)
-    }
+    write_methods! {
+        /// Inserts the model when its `id` is 0 (and stores the new id), updates
+        /// it otherwise (inserting it with that id when no row has it). Runs
+        /// validation and the hooks.
+        ///
+        /// # Errors
+        /// Validation failures and version conflicts as
+        /// `sqlx::Error::InvalidArgument`; database errors as sqlx reports them.
+        fn save -> () = ops::save(ops::Hooks::Run);
 
-    /// Updates every column but `id` (never rewritten). With a `version`
-    /// column, only when the row's version still matches, then bumps it.
-    ///
-    /// # Errors
-    /// Database errors as sqlx reports them.
-    fn update<'a, E>(
-        &'a mut self,
-        executor: E,
-    ) -> impl Future<Output = Result<UpdateResult, sqlx::Error>> + Send
-    where
-        E: IntoExecutor<'a, DB = DB>,
-    {
-        ops::update(self, executor.into_executor())
-    }
+        /// Updates every column but `id` (never rewritten). With a `version`
+        /// column, only when the row's version still matches, then bumps it.
+        ///
+        /// # Errors
+        /// Database errors as sqlx reports them.
+        fn update -> UpdateResult = ops::update();
 
-    /// Deletes the row, or sets `deleted_at` when the model has it.
-    ///
-    /// # Errors
-    /// Database errors as sqlx reports them.
-    fn delete<'a, E>(
-        &'a mut self,
-        executor: E,
-    ) -> impl Future<Output = Result<(), sqlx::Error>> + Send
-    where
-        E: IntoExecutor<'a, DB = DB>,
-    {
-        ops::delete(self, executor.into_executor())
+        /// Deletes the row, or sets `deleted_at` when the model has it.
+        ///
+        /// # Errors
+        /// Database errors as sqlx reports them.
+        fn delete -> () = ops::delete();
     }
 
     /// The row with this id (not soft-deleted), if any.

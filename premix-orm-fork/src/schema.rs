@@ -101,38 +101,23 @@ impl Premix {
 #[cfg(all(test, feature = "sqlite"))]
 mod tests {
     use super::*;
-    use crate::meta::{BelongsToMeta, ColumnMeta, ColumnType, SqlCache};
+    use crate::meta::BelongsToMeta;
+    use crate::meta::ColumnType::{Integer, Text};
+    use crate::meta::fixtures::{column, posts};
 
-    static POSTS: ModelMeta = ModelMeta {
-        table: "posts",
-        columns: &[
-            ColumnMeta {
-                name: "id",
-                ty: ColumnType::Integer,
-                nullable: false,
-            },
-            ColumnMeta {
-                name: "user_id",
-                ty: ColumnType::Integer,
-                nullable: false,
-            },
-            ColumnMeta {
-                name: "title",
-                ty: ColumnType::Text,
-                nullable: true,
-            },
+    static POSTS: ModelMeta = posts(
+        &[
+            column("id", Integer, false),
+            column("user_id", Integer, false),
+            column("title", Text, true),
         ],
-        id_index: 0,
-        soft_delete: None,
-        version: None,
-        belongs_to: &[BelongsToMeta {
+        None,
+        None,
+        &[BelongsToMeta {
             parent_table: "users",
             column: "user_id",
         }],
-        relations: &[],
-        sensitive: &[],
-        sql: SqlCache::new(),
-    };
+    );
 
     #[test]
     fn create_table_with_foreign_key_and_index() {

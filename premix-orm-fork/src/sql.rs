@@ -357,45 +357,21 @@ mod tests {
     use smallvec::smallvec;
 
     use super::*;
-    use crate::meta::{ColumnMeta, ColumnType, SqlCache};
+    use crate::meta::ColumnType::{Integer, Text};
+    use crate::meta::fixtures::{column, posts};
 
-    static POSTS: ModelMeta = ModelMeta {
-        table: "posts",
-        columns: &[
-            ColumnMeta {
-                name: "id",
-                ty: ColumnType::Integer,
-                nullable: false,
-            },
-            ColumnMeta {
-                name: "user_id",
-                ty: ColumnType::Integer,
-                nullable: false,
-            },
-            ColumnMeta {
-                name: "title",
-                ty: ColumnType::Text,
-                nullable: false,
-            },
-            ColumnMeta {
-                name: "version",
-                ty: ColumnType::Integer,
-                nullable: false,
-            },
-            ColumnMeta {
-                name: "deleted_at",
-                ty: ColumnType::Text,
-                nullable: true,
-            },
+    static POSTS: ModelMeta = posts(
+        &[
+            column("id", Integer, false),
+            column("user_id", Integer, false),
+            column("title", Text, false),
+            column("version", Integer, false),
+            column("deleted_at", Text, true),
         ],
-        id_index: 0,
-        soft_delete: Some(4),
-        version: Some(3),
-        belongs_to: &[],
-        relations: &[],
-        sensitive: &[],
-        sql: SqlCache::new(),
-    };
+        Some(4),
+        Some(3),
+        &[],
+    );
 
     #[test]
     fn fixed_statements() {

@@ -106,7 +106,7 @@ struct Book {
 
 #[tokio::test]
 async fn a_parent_include_is_an_eager_load() {
-    use premix_instrument::locality::Strategy;
+    use premix_orm_fork::Grouping;
     let pool = Premix::smart_sqlite_pool("sqlite::memory:").await.unwrap();
     Premix::sync::<sqlx::Sqlite, Author>(&pool).await.unwrap();
     Premix::sync::<sqlx::Sqlite, Book>(&pool).await.unwrap();
@@ -134,7 +134,7 @@ async fn a_parent_include_is_an_eager_load() {
     stats.expect("select", "books").assert_calls(1);
     stats.expect("eager_load", "books").assert_calls(1);
     let load = stats
-        .eager_loads("books", "author", Strategy::Vec)
+        .eager_loads("books", "author", Grouping::Vec.as_label())
         .expect("the parent load is recorded by relation and strategy");
     assert_eq!((load.loads(), load.children), (1, 1), "{load:?}");
 }

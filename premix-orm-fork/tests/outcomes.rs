@@ -12,9 +12,8 @@ use std::time::Duration;
 
 use common::accounting::{outcomes_and_kinds, pool_failures_are_the_operations_errors};
 use common::*;
-use premix_orm_fork::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use premix_orm_fork::sqlx::postgres::PgPoolOptions;
 use premix_orm_fork::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use premix_orm_fork::sqlx::{self, Connection, PgConnection};
 use premix_orm_fork::{Premix, StatementCache};
 
 const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(200);
@@ -49,17 +48,8 @@ async fn postgres_failures_are_counted() {
     let pool = |schema: &'static str, connections: u32| {
         let url = url.clone();
         async move {
-            let mut admin = PgConnection::connect(&url).await.unwrap();
-            sqlx::raw_sql(&format!(
-                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-            ))
-            .execute(&mut admin)
-            .await
-            .unwrap();
             let pool = Premix::postgres_pool(
-                PgConnectOptions::from_str(&url)
-                    .unwrap()
-                    .options([("search_path", schema)]),
+                fresh_schema(&url, schema).await,
                 PgPoolOptions::new()
                     .max_connections(connections)
                     .acquire_timeout(ACQUIRE_TIMEOUT),

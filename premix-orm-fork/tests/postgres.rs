@@ -6,29 +6,15 @@
 
 mod common;
 
-use std::str::FromStr;
-
 use common::*;
 use premix_orm_fork::prelude::Model;
-use premix_orm_fork::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use premix_orm_fork::sqlx::{self, Connection, PgPool};
+use premix_orm_fork::sqlx::postgres::PgPoolOptions;
+use premix_orm_fork::sqlx::{self, PgPool};
 
 /// A pool whose connections use a fresh schema named after the test.
 async fn fresh(test: &str) -> Option<PgPool> {
     let url = database_url(test)?;
-    let schema = format!("premix_{test}");
-    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let options = PgConnectOptions::from_str(&url)
-        .unwrap()
-        .options([("search_path", schema.as_str())]);
+    let options = fresh_schema(&url, &format!("premix_{test}")).await;
     let pool = PgPoolOptions::new()
         .max_connections(4)
         .connect_with(options)

@@ -21,9 +21,11 @@ use std::process::Command;
 
 use serde_json::json;
 
-use crate::bench::{pretty, results_dir, write};
+use crate::util::{cargo, output, pretty, results_dir, write};
 
+/// The two op counts of a pair of runs; per op = difference / (MANY - FEW).
 const FEW: u64 = 50;
+/// See [`FEW`].
 const MANY: u64 = 250;
 /// Pairs of runs per contender; the median per-op figure is reported, with
 /// every run's beside it.
@@ -31,31 +33,13 @@ const REPEATS: usize = 3;
 
 /// The bench executable cargo builds for `orm_compare` with `features`.
 pub(crate) fn executable(features: &[&str]) -> Result<PathBuf, String> {
-    let cargo = crate::cargo();
-    let mut command = Command::new(cargo);
-    command.args([
-        "bench",
-        "--locked",
-        "--no-run",
-        "--message-format=json",
-        "-p",
-        "premix-benches",
-        "--bench",
-        "orm_compare",
-    ]);
+    let mut command = Command::new(cargo());
+    command.args(["bench", "--locked", "--no-run", "--message-format=json"]);
+    command.args(["-p", "premix-benches", "--bench", "orm_compare"]);
     if !features.is_empty() {
         command.args(["--features", &features.join(",")]);
     }
-    let output = command
-        .output()
-        .map_err(|e| format!("could not run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "building orm_compare failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    String::from_utf8_lossy(&output.stdout)
+    output(&mut command)?
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|m| m["target"]["name"] == "orm_compare")
@@ -77,9 +61,9 @@ fn instructions(exe: &Path, scenario: &str, side: &str, ops: u64) -> Result<Vec<
     let dir = std::env::temp_dir().join(format!("premix-callgrind-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let output = Command::new("valgrind")
-        .arg("--tool=callgrind")
-        .arg("--separate-threads=yes")
+    let mut valgrind = Command::new("valgrind");
+    valgrind
+        .args(["--tool=callgrind", "--separate-threads=yes"])
         // The polling thread counts from the bench's marker on: set-up and
         // the first op (with `instrument` on, the clock's calibration, whose
         // instruction count varies by millions) stay out.
@@ -91,15 +75,8 @@ fn instructions(exe: &Path, scenario: &str, side: &str, ops: u64) -> Result<Vec<
         .arg(exe)
         .arg(scenario)
         .env("ORM_COMPARE_SIDE", side)
-        .env("ORM_COMPARE_OPS", ops.to_string())
-        .output()
-        .map_err(|e| format!("could not run valgrind (is it installed?): {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "callgrind of {side} in {scenario} failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
+        .env("ORM_COMPARE_OPS", ops.to_string());
+    output(&mut valgrind).map_err(|e| format!("callgrind of {side} in {scenario}: {e}"))?;
     // One file per thread, `cg.out-<thread>` (plus an empty `cg.out`).
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| e.to_string())?
@@ -136,18 +113,16 @@ fn instructions(exe: &Path, scenario: &str, side: &str, ops: u64) -> Result<Vec<
 pub(crate) fn run() -> Result<(), String> {
     let plain = executable(&[])?;
     let instrumented = executable(&["instrument"])?;
-    let mut matrix: Vec<(&str, &Path, &str, &str)> = vec![
-        ("plain", &plain, "select_by_pk", "raw"),
-        ("plain", &plain, "select_by_pk", "sqlx_macro"),
-        ("plain", &plain, "select_by_pk", "fork"),
-        ("plain", &plain, "select_by_pk", "premix"),
-        (
-            "instrument",
-            &instrumented,
-            "select_by_pk",
-            "fork+instrument",
-        ),
-    ];
+    // (build, executable, scenario, contender)
+    let mut matrix: Vec<(&str, &Path, &str, &str)> = ["raw", "sqlx_macro", "fork", "premix"]
+        .map(|side| ("plain", plain.as_path(), "select_by_pk", side))
+        .into();
+    matrix.push((
+        "instrument",
+        &instrumented,
+        "select_by_pk",
+        "fork+instrument",
+    ));
     for scenario in SINGLE_ROW {
         matrix.push(("plain", &plain, scenario, "raw"));
         matrix.push(("plain", &plain, scenario, "fork"));

@@ -3,6 +3,8 @@
 
 use std::process::Command;
 
+use crate::util::{cargo, output};
+
 /// One invariant: in the normal (non-dev) dependencies of `package` with
 /// `features`, none of `forbidden` appears.
 struct Invariant {
@@ -12,6 +14,7 @@ struct Invariant {
     forbidden: &'static [&'static str],
 }
 
+/// Every invariant `cargo xtask invariants` checks, in the order checked.
 const INVARIANTS: &[Invariant] = &[
     Invariant {
         says: "the macro crate never depends on sqlx or on its runtime crate",
@@ -57,6 +60,7 @@ const INVARIANTS: &[Invariant] = &[
     },
 ];
 
+/// Checks every invariant; the first broken one is the error.
 pub(crate) fn check() -> Result<(), String> {
     for invariant in INVARIANTS {
         let tree = normal_tree(invariant.package, invariant.features)?;
@@ -81,19 +85,12 @@ pub(crate) fn check() -> Result<(), String> {
     Ok(())
 }
 
+/// `cargo tree` of `package`'s normal dependencies, one crate a line.
 fn normal_tree(package: &str, features: &[&str]) -> Result<String, String> {
-    let cargo = crate::cargo();
-    let output = Command::new(&cargo)
-        .args(["tree", "--locked", "--edges", "normal", "--prefix", "none"])
-        .args(["--package", package])
-        .args(features)
-        .output()
-        .map_err(|e| format!("could not run {cargo} tree: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "cargo tree -p {package} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    String::from_utf8(output.stdout).map_err(|e| e.to_string())
+    output(
+        Command::new(cargo())
+            .args(["tree", "--locked", "--edges", "normal", "--prefix", "none"])
+            .args(["--package", package])
+            .args(features),
+    )
 }

@@ -1,84 +1,112 @@
 //! Project chores, as `cargo xtask <task>` (the alias lives in
-//! `.cargo/config.toml`). Plain Rust instead of shell scripts, so they run the
-//! same wherever cargo does.
+//! `.cargo/config.toml`): plain Rust instead of shell scripts, so they run
+//! the same wherever cargo does. `cargo xtask --help` lists the tasks and
+//! `cargo xtask <task> --help` their flags (the `Task` enum below); an
+//! unknown task or flag is an error.
 //!
-//! - `test`: what the README and CI run. Checks the architecture invariants
-//!   with `cargo tree`, installs Prometheus from Debian's packages if it is
-//!   missing (as root), starts a throwaway PostgreSQL cluster unless
-//!   `DATABASE_URL` is set, then runs every test in the workspace.
-//! - `invariants`: only the invariant checks.
-//! - `dashboards`: regenerates the Grafana dashboard, Prometheus rules and
-//!   scrape config, and docs/metrics.md (`--check`: fail if stale).
-//! - `prepare`: regenerates the `query!` offline data in `benches/.sqlx`
-//!   (`--measure`: also times it, and the `instrument` feature's build cost).
-//! - `audit`: regenerates docs/audits/ZERO_OVERHEAD_AUDIT.md,
-//!   docs/bench/BENCHMARK_RESULTS.md and benches/results/summary.md from
-//!   fresh measurements (see `audit/mod.rs`).
-//! - `bench`: every bench, pinned to one CPU, with merged results and the
-//!   fairness checklist in `benches/results/` (see `bench.rs`).
-//! - `load`: the example service under a seeded load (see `load.rs`).
-//! - `fleet`: three instances of it under Prometheus and VictoriaMetrics,
-//!   one restarted mid-run, and the checks on the counts (see `fleet.rs`).
-//! - `bench-service`: the service's throughput and latency with
-//!   `instrument` on and off (see `bench_service.rs`).
+//! `test` is what the README and CI run: the architecture invariants
+//! (`invariants.rs`), then Prometheus and VictoriaMetrics from Debian's
+//! packages and the Grafana foundation SDK in a venv if they are missing
+//! (`tools.rs`), a throwaway PostgreSQL cluster unless `DATABASE_URL` is
+//! set, every test of the workspace, and the allocation gate on its own.
+//!
+//! The other tasks live in `dashboards.rs`, `prepare.rs`, `bench.rs` (with
+//! `callgrind.rs`) and `audit/`. `load`, `fleet` and `bench-service` drive
+//! the example service through the `fleet` crate (`examples/fleet`), which
+//! also declares their flags beside the configs they build; here they only
+//! put the tools and a database in place.
+//! What every task shares is in `util.rs`.
 
 mod audit;
 mod bench;
-mod bench_service;
 mod callgrind;
 mod dashboards;
-mod flags;
-mod fleet;
-mod grafana_sdk;
 mod invariants;
-mod load;
-mod postgres;
 mod prepare;
-mod prometheus;
-mod service;
 mod tools;
+mod util;
 
 use std::process::{Command, ExitCode};
+use std::time::Duration;
 
-const USAGE: &str = "usage: cargo xtask <task>
+use clap::{Parser, Subcommand};
+use fleet::bench::BenchArgs;
+use fleet::drive::DriveArgs;
+use fleet::fleet::FleetArgs;
+use fleet::{FleetConfig, LoadConfig, Tools};
 
-tasks:
-  test         check architecture invariants, then run the whole test suite
-  invariants   check architecture invariants only
-  dashboards   regenerate dashboards/, the rules and docs/metrics.md (--check: only verify)
-  prepare      regenerate benches/.sqlx with cargo sqlx prepare (--measure: time it, 3 runs)
-  audit        measure everything and regenerate the audit, benchmark results and summary
-               (--budget-minutes N, default 60; --reuse-build-timing; --summarize-only)
-  bench        run every bench pinned to one CPU; results in benches/results/ (--quick: skip criterion)
-  load         drive the example service with a seeded request mix; throughput, p50/p99 (--help: options)
-  fleet        three service instances, Prometheus, VictoriaMetrics, a restart, and the exact-count checks
-  bench-service  the service's load with instrument on and off, interleaved; benches/results/runs/service_load.json";
+use util::{cargo, run, workspace_root};
 
+/// Project chores: tests, generated files, benches and the audit.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+/// The tasks; each one's doc is its line in `cargo xtask --help`.
+#[derive(Subcommand)]
+enum Task {
+    /// Check architecture invariants, then run the whole test suite
+    Test {
+        /// Passed on to `cargo test` as given (e.g. `-- --nocapture`)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        cargo_test_args: Vec<String>,
+    },
+    /// Check architecture invariants only
+    Invariants,
+    /// Regenerate dashboards/, the rules and docs/metrics.md
+    Dashboards {
+        /// Only verify that the committed files are current
+        #[arg(long)]
+        check: bool,
+    },
+    /// Regenerate benches/.sqlx with cargo sqlx prepare
+    Prepare {
+        /// Also time it and the `instrument` feature's build cost, 3 runs each
+        #[arg(long)]
+        measure: bool,
+    },
+    /// Measure everything and regenerate the audit, benchmark results and summary
+    Audit(audit::Options),
+    /// Run every bench pinned to one CPU; results in benches/results/
+    Bench {
+        /// Skip the criterion half of instrument_overhead
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Drive the example service with a seeded request mix; throughput, p50/p99
+    Load(DriveArgs),
+    /// Three service instances, Prometheus, VictoriaMetrics, a restart, and the exact-count checks
+    Fleet(FleetArgs),
+    /// The service's load with instrument on and off, interleaved; benches/results/runs/service_load.json
+    BenchService(BenchArgs),
+}
+
+/// Runs the task; a failure is printed and makes the exit code 1.
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("test") => invariants::check().and_then(|()| test(&args[1..])),
-        Some("invariants") => invariants::check(),
-        Some("dashboards") => dashboards::run(args.get(1).is_some_and(|a| a == "--check")),
-        Some("prepare") => prepare::run_prepare(args.iter().any(|a| a == "--measure")),
-        Some("audit") if args.iter().any(|a| a == "--summarize-only") => audit::summarize(),
-        Some("audit") => audit::run(&args[1..]),
-        Some("bench") => {
-            let quick = args.iter().any(|a| a == "--quick");
-            let mut progress = bench::Progress::new(bench::STEPS, None);
+    let result = match Cli::parse().task {
+        // The arguments as given: clap drops a leading `--`, which `cargo
+        // test` needs before the test binaries' own arguments.
+        Task::Test { .. } => {
+            let cargo_test_args: Vec<String> = std::env::args().skip(2).collect();
+            invariants::check().and_then(|()| test(&cargo_test_args))
+        }
+        Task::Invariants => invariants::check(),
+        Task::Dashboards { check } => dashboards::run(check),
+        Task::Prepare { measure } => prepare::run_prepare(measure),
+        Task::Audit(options) => audit::run(options),
+        Task::Bench { quick } => {
+            let mut progress = util::Progress::new(bench::STEPS, None);
             let result = bench::run_all(quick, &mut progress);
             progress.finish();
             result
         }
-        Some("load") => load::run(&args[1..]),
-        Some("fleet") => fleet::run(&args[1..]),
-        Some("bench-service") => bench_service::run(&args[1..]),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        Some(other) => Err(format!("unknown task `{other}`\n\n{USAGE}")),
-        None => Err(USAGE.to_owned()),
+        Task::Load(args) => fleet::drive::run(&args.into()),
+        Task::Fleet(args) => run_fleet(args.load(), args.after_restart),
+        Task::BenchService(args) => fleet::postgres::database()
+            .and_then(|(_cluster, database)| bench::service(&args.into(), &database)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -89,104 +117,91 @@ fn main() -> ExitCode {
     }
 }
 
-/// The cargo running this xtask (`CARGO`), or `cargo` from PATH.
-pub(crate) fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
-}
-
-/// Runs the workspace's tests with a PostgreSQL to test against; extra
-/// arguments go to `cargo test`.
+/// Runs the workspace's tests with what they need in place; extra
+/// arguments go to `cargo test`. What cannot be had fails the run in CI
+/// (`CI` set); elsewhere the tests that need it skip.
 fn test(extra: &[String]) -> Result<(), String> {
     let in_ci = std::env::var_os("CI").is_some();
-    for (what, installed) in [
-        ("Prometheus", prometheus::ensure_installed()),
-        ("VictoriaMetrics", prometheus::ensure_victoria_metrics()),
-    ] {
-        if let Err(why) = installed {
-            if in_ci {
-                return Err(format!(
-                    "CI needs {what} and it could not be installed: {why}"
-                ));
-            }
-            println!("xtask: the tests that need {what} will skip: {why}");
-        }
-    }
-    let grafana_python = match grafana_sdk::ensure_installed() {
-        Ok(python) => Some(python),
-        Err(why) if in_ci => {
-            return Err(format!(
-                "CI needs the Grafana foundation SDK and it could not be installed: {why}"
-            ));
-        }
+    let need = |what: &str, found: Result<(), String>| match found {
+        Err(why) if in_ci => Err(format!("CI needs {what} and it could not be had: {why}")),
         Err(why) => {
-            println!("xtask: the Grafana dashboard-model check will skip: {why}");
-            None
+            println!("xtask: the tests that need {what} will skip: {why}");
+            Ok(())
         }
+        Ok(()) => Ok(()),
     };
+    need("Prometheus", tools::ensure_prometheus())?;
+    need("VictoriaMetrics", tools::ensure_victoria_metrics())?;
+    let mut env = Vec::new();
+    let python = tools::ensure_grafana_sdk()
+        .map(|python| env.push(("PREMIX_GRAFANA_PYTHON", python.into_os_string())));
+    need("the Grafana foundation SDK", python)?;
     // Kept alive until the tests end; dropping it stops the cluster.
     let mut cluster = None;
     if std::env::var_os("DATABASE_URL").is_none() {
-        match postgres::Cluster::start() {
-            Ok(started) => cluster = Some(started),
-            Err(why) if std::env::var_os("CI").is_some() => {
-                return Err(format!(
-                    "CI needs PostgreSQL and none could be started: {why}"
-                ));
-            }
-            Err(why) => println!("xtask: PostgreSQL tests will skip: {why}"),
-        }
+        let started = fleet::postgres::Cluster::start().map(|started| {
+            env.push(("DATABASE_URL", started.url.clone().into()));
+            cluster = Some(started);
+        });
+        need("PostgreSQL", started)?;
     }
-    let database_url = cluster.as_ref().map(|c| c.url.clone());
-    let mut env = Vec::new();
-    if let Some(url) = database_url {
-        env.push(("DATABASE_URL", url.into()));
-    }
-    if let Some(python) = grafana_python {
-        env.push(("PREMIX_GRAFANA_PYTHON", python.into_os_string()));
-    }
-    cargo_with_env(
-        &[
-            "test",
-            "--workspace",
-            "--locked",
-            "--exclude",
-            "premix-alloc-gate",
-        ],
+    let cargo_test = |args: &str, extra: &[String]| {
+        println!("xtask: cargo {args} {}", extra.join(" "));
+        let mut command = Command::new(cargo());
+        command.args(args.split_whitespace()).args(extra);
+        run(command.envs(env.iter().cloned()))
+    };
+    cargo_test(
+        "test --workspace --locked --exclude premix-alloc-gate",
         extra,
-        &env,
     )?;
     // The allocation gate on its own: built with the workspace, sqlx would
     // carry the features other members turn on (chrono, json, uuid), which
     // move the pinned figures. Then once more without instrumentation: what
     // the process allocates must be what the instrumented ops are charged.
-    for features in [&[][..], &["--no-default-features"][..]] {
-        let mut args = vec!["test", "--locked", "-p", "premix-alloc-gate"];
-        args.extend_from_slice(features);
-        cargo_with_env(&args, &[], &env)?;
+    for features in ["", "--no-default-features"] {
+        cargo_test(
+            &format!("test --locked -p premix-alloc-gate {features}"),
+            &[],
+        )?;
     }
+    drop(cluster);
     Ok(())
 }
 
-/// Runs cargo (the one running this xtask) with `args` and `extra`, and
-/// `env` set.
-fn cargo_with_env(
-    args: &[&str],
-    extra: &[String],
-    env: &[(&str, std::ffi::OsString)],
-) -> Result<(), String> {
-    let cargo = cargo();
-    println!("xtask: cargo {} {}", args.join(" "), extra.join(" "));
-    let mut command = Command::new(&cargo);
-    command.args(args).args(extra);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let status = command
-        .status()
-        .map_err(|e| format!("could not run {cargo}: {e}"))?;
-    if status.success() {
+/// `cargo xtask fleet`: `fleet::fleet::run` (the service's fleet test runs
+/// it smaller) with Prometheus, VictoriaMetrics and the Grafana SDK
+/// installed when missing, a release build, and `DATABASE_URL` or a
+/// throwaway PostgreSQL.
+fn run_fleet(load: LoadConfig, requests_after_restart: u64) -> Result<(), String> {
+    tools::ensure_prometheus()?;
+    tools::ensure_victoria_metrics()?;
+    let grafana_python = tools::ensure_grafana_sdk()?;
+    let service_bin = fleet::service::build(true)?;
+    let (_cluster, database_url) = fleet::postgres::database()?;
+    let root = workspace_root();
+    let config = FleetConfig {
+        service_bin,
+        database_url,
+        rules: root.join("dashboards/prometheus/rules.yml"),
+        dashboard: root.join("dashboards/grafana/premix-overview.json"),
+        grafana_python: Some(grafana_python),
+        tools: Tools::find()?,
+        instances: 3,
+        load,
+        requests_after_restart,
+        scrape_interval: Duration::from_secs(1),
+        deadline: Duration::from_secs(600),
+    };
+    println!("xtask: a fleet of 3 instances, Prometheus and VictoriaMetrics on 127.0.0.1");
+    let report = fleet::service::runtime()?.block_on(fleet::fleet::run(config))?;
+    println!("seed: {}", report.seed.summary());
+    println!("load: {}", report.load.summary());
+    println!("{}", report.proof.render());
+    if report.proof.passed() {
+        println!("xtask: every check passed; everything stopped");
         Ok(())
     } else {
-        Err(format!("cargo {} failed ({status})", args.join(" ")))
+        Err("a fleet check failed (see above)".to_owned())
     }
 }

@@ -9,16 +9,16 @@
 //! clean build of the fork with and without `instrument`, three times each;
 //! medians go to `benches/results/build_timing.json`.
 
-use crate::cargo;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use serde_json::json;
 
-use crate::bench::{pretty, results_dir, run, workspace_root, write};
 use crate::tools;
+use crate::util::{cargo, pretty, results_dir, run, workspace_root, write};
 
+/// Timed runs of each side with `--measure`.
 const RUNS: usize = 3;
 
 /// A fresh SQLite database with the bench schema; returns its URL.
@@ -53,6 +53,7 @@ fn prepare(url: &str, profile: Option<&str>, target_dir: Option<&Path>) -> Resul
     Ok(start.elapsed().as_secs_f64())
 }
 
+/// The middle value (`RUNS` is odd).
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -72,17 +73,14 @@ fn alternate(
             let start = Instant::now();
             step(flag)?;
             let seconds = start.elapsed().as_secs_f64();
-            if flag {
-                with.push(seconds)
-            } else {
-                without.push(seconds)
-            }
+            if flag { &mut with } else { &mut without }.push(seconds);
         }
     }
     let _ = std::fs::remove_dir_all(target);
     Ok((with, without))
 }
 
+/// Regenerates `benches/.sqlx`; with `measure`, then times the builds.
 pub(crate) fn run_prepare(measure: bool) -> Result<(), String> {
     tools::ensure(&tools::SQLX_CLI)?;
     let dir = std::env::temp_dir().join(format!("premix-prepare-{}", std::process::id()));
@@ -96,6 +94,8 @@ pub(crate) fn run_prepare(measure: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// Times prepares and the fork's builds (see the module docs) and writes
+/// `benches/results/build_timing.json`.
 fn measure_builds(url: &str) -> Result<(), String> {
     let target = workspace_root().join("target/build-timing");
     let (with_profile, dev) = alternate(&target, |use_profile| {

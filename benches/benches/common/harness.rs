@@ -96,6 +96,51 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// The type of "no extra contender" in [`scenario`].
 pub type NoExtra = Option<(&'static str, fn(u64) -> std::future::Ready<()>)>;
 
+/// No extra contender, for [`scenario`].
+pub fn no_extra() -> NoExtra {
+    None
+}
+
+/// A comparison binary's `main`: checks the fairness judge, captures the
+/// statements every contender sends, installs a Prometheus recorder with
+/// the `instrument` feature (the fork's counters on, as in production),
+/// runs `scenarios` on a current-thread runtime (they answer the setting
+/// they ran in and their outcomes) and, unless this is a one-side run,
+/// reports them as `run` (`<run>_instrument` with the feature).
+pub fn run_comparison(run: &str, scenarios: impl Future<Output = (String, Vec<Outcome>)>) {
+    fairness::self_check();
+    capture::install();
+    #[cfg(feature = "instrument")]
+    let _exporter = premix_instrument::install_prometheus(
+        premix_instrument::PrometheusConfig::default().without_listener(),
+    )
+    .expect("the only recorder in this process");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (setting, outcomes) = runtime.block_on(scenarios);
+    if side_mode().is_none() {
+        let run = if cfg!(feature = "instrument") {
+            format!("{run}_instrument")
+        } else {
+            run.to_owned()
+        };
+        report(&run, &setting, &outcomes);
+    }
+}
+
+/// How the one pool every contender shares is set, read back from it.
+pub fn shared_pool<DB: sqlx::Database>(options: &sqlx::pool::PoolOptions<DB>) -> String {
+    format!(
+        "one pool shared by every contender, read back: max_connections={} \
+         min_connections={} test_before_acquire={}",
+        options.get_max_connections(),
+        options.get_min_connections(),
+        options.get_test_before_acquire()
+    )
+}
+
 /// Runs one scenario: fairness check, allocations, interleaved timing.
 /// `extra` is a fifth contender that only some scenarios have (`query_as!`,
 /// a single-JOIN reference), judged and reported like the others.

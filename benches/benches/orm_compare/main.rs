@@ -28,16 +28,12 @@ mod models;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use harness::NoExtra;
+use harness::no_extra;
 use sqlx::{Connection, SqlitePool};
 
 premix_instrument::install_counting_allocator!();
 
 use dataset::{SEEDED_POSTS, USERS};
-
-fn no_extra() -> NoExtra {
-    None
-}
 
 async fn setup() -> &'static SqlitePool {
     // Posts of user 1000 that the delete scenarios remove, one per op; a
@@ -61,19 +57,7 @@ fn user_id(i: u64) -> i32 {
 }
 
 fn main() {
-    fairness::self_check();
-    capture::install();
-    #[cfg(feature = "instrument")]
-    let _exporter = premix_instrument::install_prometheus(
-        premix_instrument::PrometheusConfig::default().without_listener(),
-    )
-    .expect("the only recorder in this process");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut setting = String::new();
-    let outcomes: Vec<harness::Outcome> = runtime.block_on(async {
+    harness::run_comparison("sqlite", async {
         use premix_orm::prelude::Model as PublishedModel;
         use premix_orm_fork::prelude::Model as ForkModel;
 
@@ -83,13 +67,9 @@ fn main() {
         };
 
         let pool = setup().await;
-        let options = pool.options();
-        setting = format!(
-            "in-memory SQLite, current-thread runtime; one pool shared by every contender, read \
-             back: max_connections={} min_connections={} test_before_acquire={}",
-            options.get_max_connections(),
-            options.get_min_connections(),
-            options.get_test_before_acquire()
+        let setting = format!(
+            "in-memory SQLite, current-thread runtime; {}",
+            harness::shared_pool(pool.options())
         );
         // A round trip on the pool's connection, so the SQLite worker has
         // logged every statement before a capture ends.
@@ -686,15 +666,6 @@ fn main() {
             .await,
         );
         results.extend(eager("eager_200x5", 50, 51, 250).await);
-        results
+        (setting, results)
     });
-
-    if harness::side_mode().is_none() {
-        let run = if cfg!(feature = "instrument") {
-            "sqlite_instrument"
-        } else {
-            "sqlite"
-        };
-        harness::report(run, &setting, &outcomes);
-    }
 }

@@ -22,7 +22,7 @@ use std::hint::black_box;
 use std::str::FromStr;
 
 use futures_util::future::join_all;
-use harness::NoExtra;
+use harness::no_extra;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, Executor, PgPool};
 
@@ -73,37 +73,20 @@ fn main() {
         println!("orm_compare_pg: skipped, DATABASE_URL is not set (cargo xtask bench sets it)");
         return;
     };
-    fairness::self_check();
-    capture::install();
-    #[cfg(feature = "instrument")]
-    let _exporter = premix_instrument::install_prometheus(
-        premix_instrument::PrometheusConfig::default().without_listener(),
-    )
-    .expect("the only recorder in this process");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut setting = String::new();
-    let outcomes: Vec<harness::Outcome> = runtime.block_on(async {
+    harness::run_comparison("postgres", async {
         use premix_orm::prelude::Model as PublishedModel;
         use premix_orm_fork::prelude::Model as ForkModel;
         use sea_orm::{ActiveModelTrait, EntityTrait, NotSet, Set, SqlxPostgresConnector};
 
         let pool = setup(&url).await;
-        let options = pool.options();
         let server: (String,) = sqlx::query_as("SHOW server_version")
             .fetch_one(pool)
             .await
             .unwrap();
-        setting = format!(
-            "PostgreSQL {} over 127.0.0.1 (TCP), current-thread runtime; one pool shared by \
-             every contender, read back: max_connections={} min_connections={} \
-             test_before_acquire={}",
+        let setting = format!(
+            "PostgreSQL {} over 127.0.0.1 (TCP), current-thread runtime; {}",
             server.0,
-            options.get_max_connections(),
-            options.get_min_connections(),
-            options.get_test_before_acquire()
+            harness::shared_pool(pool.options())
         );
         // PostgreSQL statements are logged as they complete, in the caller.
         let settle = async || {};
@@ -132,7 +115,6 @@ fn main() {
         let by_id: &'static str = Box::leak(by_id.into_boxed_str());
         type Fork = models::ours::User;
         type Published = models::published::User;
-        let none = || -> NoExtra { None };
 
         let mut results = Vec::new();
         results.extend(
@@ -165,7 +147,7 @@ fn main() {
                     let row = models::sea::users::Entity::find_by_id(user_id(i)).one(db);
                     black_box(row.await.unwrap());
                 },
-                none(),
+                no_extra(),
             )
             .await,
         );
@@ -216,7 +198,7 @@ fn main() {
                     };
                     black_box(post.insert(db).await.unwrap());
                 },
-                none(),
+                no_extra(),
             )
             .await,
         );
@@ -255,18 +237,10 @@ fn main() {
                     }));
                     black_box(rows.await);
                 },
-                none(),
+                no_extra(),
             )
             .await,
         );
-        results
+        (setting, results)
     });
-    if harness::side_mode().is_none() {
-        let run = if cfg!(feature = "instrument") {
-            "postgres_instrument"
-        } else {
-            "postgres"
-        };
-        harness::report(run, &setting, &outcomes);
-    }
 }

@@ -28,13 +28,37 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::load::{self, Balancer, LoadConfig, LoadReport};
+use crate::load::{self, Balancer, LoadConfig, LoadReport, MixArgs};
 use crate::mix::BaseData;
 use crate::process::{self, Running, WorkDir};
 use crate::proof::{self, Proof};
 use crate::query::{QueryApi, unix_now};
 use crate::snapshot;
 use crate::tools::Tools;
+
+/// The flags of `cargo xtask fleet`; the rest of a [`FleetConfig`] is the
+/// tools and files the caller puts in place.
+#[derive(clap::Args, Debug)]
+pub struct FleetArgs {
+    #[command(flatten)]
+    mix: MixArgs,
+    /// Requests of the first leg, during which one instance restarts
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    requests: u64,
+    /// Requests once it is back
+    #[arg(long, value_name = "N", default_value_t = 5_000)]
+    pub after_restart: u64,
+    /// Time bound of each leg, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    duration: u64,
+}
+
+impl FleetArgs {
+    /// The first leg's load.
+    pub fn load(&self) -> LoadConfig {
+        self.mix.load(self.requests, self.duration)
+    }
+}
 
 /// How a fleet run is set up.
 #[derive(Clone, Debug)]
@@ -113,11 +137,7 @@ fn ms(seconds: f64) -> String {
 impl Fleet {
     async fn start(config: FleetConfig) -> Result<Self, String> {
         let dir = WorkDir::new("premix-fleet")?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .no_proxy()
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client = crate::service::client()?;
 
         // The store first, so Prometheus can write from its first scrape.
         let vm_addr = process::free_loopback()?;

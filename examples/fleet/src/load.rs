@@ -27,6 +27,29 @@ pub struct LoadConfig {
     pub seed: u64,
 }
 
+/// The flags every load shares (`cargo xtask load`, `fleet`, `bench-service`).
+#[derive(clap::Args, Debug)]
+pub struct MixArgs {
+    /// Concurrent clients
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub clients: usize,
+    /// The mix's seed
+    #[arg(long, value_name = "N", default_value_t = 14)]
+    pub seed: u64,
+}
+
+impl MixArgs {
+    /// The load these flags, `requests` and `duration` (seconds) describe.
+    pub fn load(&self, requests: u64, duration: u64) -> LoadConfig {
+        LoadConfig {
+            clients: self.clients,
+            requests,
+            duration: Duration::from_secs(duration),
+            seed: self.seed,
+        }
+    }
+}
+
 /// The instances requests go to, each in or out of rotation.
 #[derive(Debug)]
 pub struct Balancer {

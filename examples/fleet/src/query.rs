@@ -99,16 +99,7 @@ impl QueryApi {
             params.push(("nocache", "1".to_owned()));
         }
         let url = format!("{}/api/v1/query", self.base);
-        let body = self
-            .client
-            .post(&url)
-            .form(&params)
-            .send()
-            .await
-            .map_err(|e| format!("{url}: {e}"))?
-            .text()
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
+        let body = crate::body_text(self.client.post(&url).form(&params), &url).await?;
         let response: Response =
             serde_json::from_str(&body).map_err(|e| format!("{url}: {e}: {body}"))?;
         if response.status != "success" {

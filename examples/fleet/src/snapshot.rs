@@ -126,13 +126,6 @@ pub async fn fetch(
     metrics_base: &str,
 ) -> Result<ServiceSnapshot, String> {
     let url = format!("{metrics_base}/snapshot");
-    let body = client
-        .get(&url)
-        .send()
-        .await
-        .map_err(|e| format!("{url}: {e}"))?
-        .text()
-        .await
-        .map_err(|e| format!("{url}: {e}"))?;
+    let body = crate::body_text(client.get(&url), &url).await?;
     serde_json::from_str(&body).map_err(|e| format!("{url}: {e}: {body}"))
 }

@@ -115,27 +115,22 @@ pub async fn run(
     #[cfg(feature = "instrument")]
     let exporter = observability::install().map_err(Error::Metrics)?;
 
+    // `serve` is generic over the backend: the same call on either pool.
+    macro_rules! serve_on {
+        ($pool:expr) => {
+            serve(
+                config,
+                $pool,
+                shutdown,
+                #[cfg(feature = "instrument")]
+                exporter,
+            )
+            .await
+        };
+    }
     match database::connect(&config).await? {
-        database::Connected::Postgres(pool) => {
-            serve(
-                config,
-                pool,
-                shutdown,
-                #[cfg(feature = "instrument")]
-                exporter,
-            )
-            .await
-        }
-        database::Connected::Sqlite(pool) => {
-            serve(
-                config,
-                pool,
-                shutdown,
-                #[cfg(feature = "instrument")]
-                exporter,
-            )
-            .await
-        }
+        database::Connected::Postgres(pool) => serve_on!(pool),
+        database::Connected::Sqlite(pool) => serve_on!(pool),
     }
 }
 

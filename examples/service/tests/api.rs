@@ -112,34 +112,27 @@ fn error_kind(status: u16, body: &Value) -> (u16, String) {
     )
 }
 
+/// POSTs `body` to `path`, which must answer 201 Created; the new row's id.
+async fn create(service: &Service, path: &str, body: Value) -> i64 {
+    let (status, created) = call(service, "POST", path, Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    created["id"].as_i64().unwrap()
+}
+
 async fn every_route_answers_as_documented(service: &Service) {
-    let (status, user) = call(
+    let user_id = create(service, "/users", json!({"name": "ann", "karma": 5})).await;
+    let post_id = create(
         service,
-        "POST",
-        "/users",
-        Some(json!({"name": "ann", "karma": 5})),
-    )
-    .await;
-    assert_eq!(status, 201, "{user}");
-    let user_id = user["id"].as_i64().unwrap();
-    let (status, post) = call(
-        service,
-        "POST",
         "/posts",
-        Some(json!({"user_id": user_id, "title": "hello"})),
+        json!({"user_id": user_id, "title": "hello"}),
     )
     .await;
-    assert_eq!(status, 201, "{post}");
-    let post_id = post["id"].as_i64().unwrap();
-    let (status, comment) = call(
+    let comment_id = create(
         service,
-        "POST",
         "/comments",
-        Some(json!({"post_id": post_id, "body": "reply 1"})),
+        json!({"post_id": post_id, "body": "reply 1"}),
     )
     .await;
-    assert_eq!(status, 201, "{comment}");
-    let comment_id = comment["id"].as_i64().unwrap();
 
     let (status, read) = call(service, "GET", &format!("/users/{user_id}"), None).await;
     assert_eq!((status, read["name"].clone()), (200, json!("ann")));
@@ -333,9 +326,9 @@ async fn the_load_causes_what_the_service_counts(service: &Service) {
     assert!(caused.keys().all(|k| after.contains_key(k)), "{caused:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_routes_and_counts() {
-    let mut service = start("sqlite::memory:", None).await;
+/// Every route, and the counts a load causes, on one database.
+async fn routes_and_counts(database: &str, schema: Option<&str>) {
+    let mut service = start(database, schema).await;
     every_route_answers_as_documented(&service).await;
     the_load_causes_what_the_service_counts(&service).await;
     service
@@ -346,16 +339,14 @@ async fn sqlite_routes_and_counts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_routes_and_counts() {
+    routes_and_counts("sqlite::memory:", None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_routes_and_counts() {
     let Some(url) = postgres() else { return };
-    let mut service = start(&url, Some(&schema("routes"))).await;
-    every_route_answers_as_documented(&service).await;
-    the_load_causes_what_the_service_counts(&service).await;
-    service
-        .process
-        .terminate(Duration::from_secs(30))
-        .await
-        .unwrap();
+    routes_and_counts(&url, Some(&schema("routes"))).await;
 }
 
 /// A database failure is a 5xx with a JSON error that does not leak the
@@ -382,8 +373,7 @@ async fn a_database_failure_is_a_500_and_the_service_goes_on() {
         !body.to_string().contains("does not exist"),
         "the database's message leaked: {body}"
     );
-    let (status, body) = call(&service, "POST", "/users", Some(json!({"name": "bo"}))).await;
-    assert_eq!(status, 201, "{body}");
+    create(&service, "/users", json!({"name": "bo"})).await;
 
     service
         .process

@@ -76,7 +76,10 @@ fn main() -> ExitCode {
     print_table(&measured);
     if let Some(path) = std::env::var_os("PREMIX_ALLOC_GATE_JSON") {
         if let Err(error) = std::fs::write(&path, json(&measured, strict)) {
-            eprintln!("alloc gate: could not write {}: {error}", path.display());
+            eprintln!(
+                "alloc gate: could not write {}: {error}",
+                std::path::Path::new(&path).display()
+            );
             return ExitCode::FAILURE;
         }
     }

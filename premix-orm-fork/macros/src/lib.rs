@@ -2,8 +2,13 @@
 //! `premix_orm_fork` (or the name you gave it, e.g. `premix_orm`): generated
 //! code finds the library through your `Cargo.toml`, so a renamed dependency
 //! works.
+//!
+//! Each macro is split as parse -> validate -> expand (`model/` for
+//! `#[derive(Model)]`, `query/` for `premix_query!`): only checked input
+//! reaches code generation, and every error is reported on the tokens that
+//! caused it, all of them together.
 
-mod expand_model;
+mod errors;
 mod model;
 mod query;
 
@@ -14,16 +19,15 @@ use syn::DeriveInput;
 
 /// Derives `Model` for every backend compiled into the library. See the
 /// `premix_orm_fork` crate docs for the attributes: `#[belongs_to(Parent)]`,
-/// `#[premix(table = "...", custom_hooks, custom_validation)]` on the struct;
-/// `#[has_many(Child)]`, `#[premix(ignore)]`, `#[premix(sql_type = "...")]`
-/// on fields.
+/// `#[has_many(Child)]`, `#[premix(table = "...", custom_hooks,
+/// custom_validation)]` on the struct; `#[has_many(Child)]`,
+/// `#[belongs_to(Parent)]`, `#[premix(ignore)]`, `#[premix(sensitive)]`,
+/// `#[premix(sql_type = "...")]` and premix's `index`, `unique`,
+/// `foreign_key(...)` on fields.
 #[proc_macro_derive(Model, attributes(has_many, belongs_to, premix))]
 pub fn derive_model(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as DeriveInput);
-    match model::parse(&input) {
-        Ok(def) => expand_model::expand(&def, &library_path()).into(),
-        Err(error) => error.to_compile_error().into(),
-    }
+    model::derive(&input, &library_path()).into()
 }
 
 /// A statement whose shape is fixed at the call site:
@@ -37,8 +41,8 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 /// built, as a returned error.
 #[proc_macro]
 pub fn premix_query(input: TokenStream) -> TokenStream {
-    let query = syn::parse_macro_input!(input as query::PremixQuery);
-    query.expand(&library_path()).into()
+    let input = syn::parse_macro_input!(input as query::QueryInput);
+    query::query(input, &library_path()).into()
 }
 
 /// The path of the library in the user's crate, read from their manifest.

@@ -37,3 +37,12 @@ mod statements;
 pub use statements::set_statement_cache_capacity;
 #[cfg(feature = "instrument")]
 pub(crate) use {identity::*, pools::*, sites::*, statements::*};
+
+// One call site per operation: a real `CallSite` with the feature on, a
+// zero-sized stand-in with it off.
+pub(crate) static FIND_BY_ID: Site = Site::new("find_by_id");
+pub(crate) static INSERT: Site = Site::new("insert");
+pub(crate) static UPDATE: Site = Site::new("update");
+pub(crate) static DELETE: Site = Site::new("delete");
+pub(crate) static SELECT: Site = Site::new("select");
+pub(crate) static EAGER_LOAD: Site = Site::new("eager_load");

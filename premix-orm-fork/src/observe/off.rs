@@ -12,17 +12,10 @@ use crate::meta::SqlLookup;
 pub(crate) struct Site;
 
 impl Site {
-    const fn new(_op: &'static str) -> Self {
+    pub(super) const fn new(_op: &'static str) -> Self {
         Self
     }
 }
-
-pub(crate) static FIND_BY_ID: Site = Site::new("find_by_id");
-pub(crate) static INSERT: Site = Site::new("insert");
-pub(crate) static UPDATE: Site = Site::new("update");
-pub(crate) static DELETE: Site = Site::new("delete");
-pub(crate) static SELECT: Site = Site::new("select");
-pub(crate) static EAGER_LOAD: Site = Site::new("eager_load");
 
 /// Stands in for one operation's counters.
 #[derive(Clone, Copy, Debug)]

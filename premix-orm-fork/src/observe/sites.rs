@@ -1,8 +1,8 @@
 //! One call site per operation, and how an operation's result becomes its
 //! outcome.
 //!
-//! Each operation's `#[instrument(site = ...)]` names one of these statics,
-//! and everything the fork records about the same calls (SQL-text and
+//! Each operation's `#[instrument(site = ...)]` names one of the statics
+//! declared in `observe`, and everything the fork records about the same calls (SQL-text and
 //! statement-cache lookups, pool waits) goes to the same counters through
 //! [`Op`]: one place per fact.
 
@@ -10,18 +10,16 @@ use premix_instrument::locality::EagerSite;
 use premix_instrument::{CallSite, ErrorKind, OpHandle, Outcome, SqlCacheResult};
 
 use crate::dialect::SqlDialect;
+use crate::eager::Grouping;
 use crate::meta::SqlLookup;
 use crate::model::UpdateResult;
 
 pub(crate) type Site = CallSite;
 
-pub(crate) static FIND_BY_ID: Site = Site::new("find_by_id");
-pub(crate) static INSERT: Site = Site::new("insert");
-pub(crate) static UPDATE: Site = Site::new("update");
-pub(crate) static DELETE: Site = Site::new("delete");
-pub(crate) static SELECT: Site = Site::new("select");
-pub(crate) static EAGER_LOAD: Site = Site::new("eager_load");
-pub(crate) static EAGER: EagerSite = EagerSite::new();
+/// Eager loads, by the fork's own `Grouping` and split by buckets that
+/// meet at its default threshold.
+pub(crate) static EAGER: EagerSite<Grouping> =
+    EagerSite::with_parent_buckets(crate::eager::LOCALITY_BUCKETS);
 
 /// The counters of one operation on one model and backend.
 #[derive(Clone, Copy, Debug)]

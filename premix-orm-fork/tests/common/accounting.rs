@@ -12,7 +12,26 @@ use premix_orm_fork::prelude::*;
 use premix_orm_fork::{Premix, SqlDialect, premix_query, sqlx};
 use sqlx::Pool;
 
-use super::{Note, User, seed_users};
+use super::{Note, User, insert_zed, saved_draft, seed_users, stmt_totals};
+
+/// Ends three rounds of two statements, begun at `before` with the
+/// instrumentation told of a statement cache of capacity 2 that already
+/// held one statement: one miss grows the cache to its capacity; after
+/// that nothing on the full cache is called a hit, or guessed to be a miss.
+pub fn full_cache_lookups_were_ambiguous(before: &Snapshot) {
+    premix_orm_fork::set_statement_cache_capacity(100);
+    let totals = stmt_totals(&Snapshot::take().since(before));
+    assert_eq!(
+        totals.hits + totals.misses + totals.ambiguous,
+        6,
+        "{totals:?}"
+    );
+    assert_eq!(
+        (totals.misses, totals.hits, totals.ambiguous),
+        (1, 0, 5),
+        "{totals:?}"
+    );
+}
 
 /// The statements the database holds for a connection, by its own account,
 /// read without preparing anything.
@@ -334,13 +353,7 @@ where
         .assert_errors(ErrorKind::Decode, 1);
 
     // A version conflict, returned by `update` and by `save`.
-    let mut note = Note {
-        id: 0,
-        body: "draft".into(),
-        version: 1,
-        deleted_at: None,
-    };
-    note.save(pool).await.unwrap();
+    let mut note = saved_draft(pool).await;
     let mut stale = note.clone();
     note.update(pool).await.unwrap();
     let before = Snapshot::take();
@@ -391,16 +404,7 @@ where
 
     // premix_query!: counted under the operation it performs.
     let before = Snapshot::take();
-    let zed = premix_query!(
-        User,
-        INSERT,
-        set("name", "Zed"),
-        set("age", 44),
-        set("active", true)
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    let zed = insert_zed(pool).await;
     premix_query!(User, FIND, filter_eq("id", zed.id))
         .fetch_one(pool)
         .await

@@ -9,7 +9,7 @@ use premix_orm_fork::{Order, SqlDialect, sqlx};
 use serde_json::json;
 use sqlx::Pool;
 
-use super::{Post, User, seed_users};
+use super::{Post, User, saved_post, seed_users};
 
 /// A table and columns named with keywords of both backends.
 #[derive(Model, Debug, Clone, PartialEq)]
@@ -170,14 +170,7 @@ where
     let users = seed_users(pool, 1).await;
     let mut ids = Vec::new();
     for n in 0..23 {
-        let mut post = Post {
-            id: 0,
-            user_id: users[0].id,
-            title: format!("p{n}"),
-            score: 0.0,
-        };
-        post.save(pool).await.unwrap();
-        ids.push(post.id);
+        ids.push(saved_post(pool, users[0].id, format!("p{n}"), 0.0).await.id);
     }
     ids.sort_unstable_by(|a, b| b.cmp(a));
     for (page, expected) in ids.chunks(5).enumerate() {

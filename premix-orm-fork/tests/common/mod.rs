@@ -90,6 +90,63 @@ pub fn user(name: &str, age: i32) -> User {
     }
 }
 
+/// A post not yet saved.
+pub fn new_post(user_id: i32, title: String, score: f64) -> Post {
+    Post {
+        id: 0,
+        user_id,
+        title,
+        score,
+    }
+}
+
+/// A note saved as a draft, at version 1.
+pub async fn saved_draft<DB: SqlDialect>(pool: &Pool<DB>) -> Note
+where
+    Note: Model<DB>,
+{
+    let mut note = Note {
+        id: 0,
+        body: "draft".into(),
+        version: 1,
+        deleted_at: None,
+    };
+    note.save(pool).await.unwrap();
+    note
+}
+
+/// A post saved now.
+pub async fn saved_post<DB: SqlDialect>(
+    pool: &Pool<DB>,
+    user_id: i32,
+    title: String,
+    score: f64,
+) -> Post
+where
+    Post: Model<DB>,
+{
+    let mut post = new_post(user_id, title, score);
+    post.save(pool).await.unwrap();
+    post
+}
+
+/// Inserts user Zed with `premix_query!`.
+pub async fn insert_zed<DB: SqlDialect>(pool: &Pool<DB>) -> User
+where
+    User: Model<DB>,
+{
+    premix_query!(
+        User,
+        INSERT,
+        set("name", "Zed"),
+        set("age", 44),
+        set("active", true)
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
 pub async fn sync_all<DB: SqlDialect>(pool: &Pool<DB>)
 where
     User: Model<DB>,
@@ -152,13 +209,7 @@ pub async fn soft_delete_and_versions<DB: SqlDialect>(pool: &Pool<DB>)
 where
     Note: Model<DB>,
 {
-    let mut note = Note {
-        id: 0,
-        body: "draft".into(),
-        version: 1,
-        deleted_at: None,
-    };
-    note.save(pool).await.unwrap();
+    let mut note = saved_draft(pool).await;
     let mut stale = note.clone();
 
     note.body = "final".into();
@@ -495,12 +546,7 @@ where
         "missing table: {err:?}"
     );
 
-    let mut orphan = Post {
-        id: 0,
-        user_id: 987_654,
-        title: "orphan".into(),
-        score: 0.0,
-    };
+    let mut orphan = new_post(987_654, "orphan".into(), 0.0);
     let err = orphan.save(pool).await.unwrap_err();
     let kind = err.as_database_error().map(|e| e.kind());
     assert_eq!(
@@ -520,13 +566,7 @@ where
     let users = seed_users(pool, 130).await;
     for (i, u) in users.iter().enumerate() {
         for n in 0..(i % 4) {
-            let mut post = Post {
-                id: 0,
-                user_id: u.id,
-                title: format!("{}-{n}", u.name),
-                score: n as f64 / 2.0,
-            };
-            post.save(pool).await.unwrap();
+            saved_post(pool, u.id, format!("{}-{n}", u.name), n as f64 / 2.0).await;
         }
     }
     let expected_posts: usize = (0..130).map(|i| i % 4).sum();
@@ -603,16 +643,7 @@ pub async fn static_queries<DB: SqlDialect>(pool: &Pool<DB>)
 where
     User: Model<DB>,
 {
-    let zed = premix_query!(
-        User,
-        INSERT,
-        set("name", "Zed"),
-        set("age", 44),
-        set("active", true)
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    let zed = insert_zed(pool).await;
     assert!(zed.id > 0);
     let found = premix_query!(User, FIND, filter_eq("id", zed.id))
         .fetch_one(pool)
@@ -671,17 +702,12 @@ where
     Post: Model<DB>,
 {
     use premix_instrument::Snapshot;
-    use premix_instrument::locality::Strategy;
+    use premix_orm_fork::Grouping;
 
     let users = seed_users(pool, 1000).await;
     let mut tx = pool.begin().await.unwrap();
     for u in &users {
-        let mut post = Post {
-            id: 0,
-            user_id: u.id,
-            title: String::new(),
-            score: 0.0,
-        };
+        let mut post = new_post(u.id, String::new(), 0.0);
         post.save(&mut tx).await.unwrap();
     }
     tx.commit().await.unwrap();
@@ -697,12 +723,12 @@ where
         assert_eq!(loaded.len() as u64, parents);
         let stats = Snapshot::take().since(&before);
         let (strategy, other) = if parents <= 128 {
-            (Strategy::Vec, Strategy::HashMap)
+            (Grouping::Vec, Grouping::HashMap)
         } else {
-            (Strategy::HashMap, Strategy::Vec)
+            (Grouping::HashMap, Grouping::Vec)
         };
         let load = stats
-            .eager_loads("users", "posts", strategy)
+            .eager_loads("users", "posts", strategy.as_label())
             .expect("a load was recorded");
         assert_eq!(
             (load.loads(), load.parents(), load.children),
@@ -710,7 +736,9 @@ where
             "{parents}"
         );
         assert!(
-            stats.eager_loads("users", "posts", other).is_none(),
+            stats
+                .eager_loads("users", "posts", other.as_label())
+                .is_none(),
             "{parents}"
         );
         assert_eq!(
@@ -727,13 +755,18 @@ where
         .await
         .unwrap();
     let stats = Snapshot::take().since(&before);
-    assert_eq!(
-        stats
-            .eager_loads("users", "posts", Strategy::Vec)
-            .map(|l| l.parents()),
-        Some(1000),
-        "the default threshold ({}) groups 1000 parents with the Vec",
-        premix_orm_fork::DEFAULT_VEC_GROUPING_MAX_PARENTS
+    let load = stats
+        .eager_loads("users", "posts", Grouping::Vec.as_label())
+        .expect("the default threshold groups 1000 parents with the Vec");
+    assert_eq!(load.parents(), 1000);
+    // The fork splits its loads by its own buckets, one ending at its
+    // threshold, not by the runtime's default decades.
+    let threshold = premix_orm_fork::DEFAULT_VEC_GROUPING_MAX_PARENTS as u64;
+    assert!(
+        load.buckets
+            .iter()
+            .any(|b| (b.parents_min, b.parents_max) == (1_001, threshold)),
+        "{load:?}"
     );
 }
 
@@ -786,6 +819,22 @@ pub fn database_url(test: &str) -> Option<String> {
             None
         }
     }
+}
+
+/// Connect options for `schema` on the server at `url`, the schema dropped
+/// and created afresh, so that nothing depends on what ran before.
+pub async fn fresh_schema(url: &str, schema: &str) -> sqlx::postgres::PgConnectOptions {
+    use sqlx::Connection as _;
+    let mut admin = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::raw_sql(&format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(url)
+        .unwrap()
+        .options([("search_path", schema)])
 }
 
 /// Statement-cache counts summed over every op of a snapshot.

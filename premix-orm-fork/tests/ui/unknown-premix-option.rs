@@ -4,8 +4,6 @@ use premix_orm_fork::Model;
 #[premix(tabel = "people")]
 struct User {
     id: i32,
-    #[premix(skip)]
-    cache: Option<String>,
 }
 
 fn main() {}

@@ -10,34 +10,24 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::bench::{pretty, results_dir, workspace_root, write};
+use crate::util::{cargo, output, pretty, results_dir, workspace_root, write};
 
 /// ORM functions listed.
 const TOP_FUNCTIONS: usize = 15;
 
+/// `cargo bloat` of the quickstart with `args`: its JSON report.
 fn cargo_bloat(args: &[&str]) -> Result<Value, String> {
-    let cargo = crate::cargo();
-    let output = Command::new(cargo)
-        .current_dir(workspace_root())
-        .args([
-            "bloat",
-            "--release",
-            "-p",
-            "quickstart",
-            "--message-format",
-            "json",
-        ])
-        .args(args)
-        .output()
-        .map_err(|e| format!("could not run cargo bloat: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "cargo bloat {} failed:\n{}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut command = Command::new(cargo());
+    command.current_dir(workspace_root());
+    command.args([
+        "bloat",
+        "--release",
+        "-p",
+        "quickstart",
+        "--message-format",
+        "json",
+    ]);
+    let stdout = output(command.args(args))?;
     let line = stdout
         .lines()
         .rev()
@@ -62,15 +52,11 @@ fn quickstart(features: &[&str]) -> Result<Value, String> {
 
 /// Count and total size of the symbols whose name contains each needle.
 fn symbols(exe: &std::path::Path) -> Result<Value, String> {
-    let output = Command::new("nm")
-        .args(["-C", "--print-size", "--defined-only"])
-        .arg(exe)
-        .output()
-        .map_err(|e| format!("could not run nm: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("nm {} failed", exe.display()));
-    }
-    let text = String::from_utf8_lossy(&output.stdout);
+    let text = output(
+        Command::new("nm")
+            .args(["-C", "--print-size", "--defined-only"])
+            .arg(exe),
+    )?;
     let mut out = Vec::new();
     for (label, needle) in [
         ("premix-orm-fork", "premix_orm_fork::"),
@@ -79,24 +65,22 @@ fn symbols(exe: &std::path::Path) -> Result<Value, String> {
         ("sqlx-core", "sqlx_core::"),
     ] {
         let (mut count, mut bytes) = (0u64, 0u64);
+        // `address size kind name`; text symbols are of kind t or T.
         for line in text.lines() {
-            let mut fields = line.splitn(4, ' ');
-            let (_addr, size, kind, name) =
-                match (fields.next(), fields.next(), fields.next(), fields.next()) {
-                    (Some(a), Some(s), Some(k), Some(n)) => (a, s, k, n),
-                    _ => continue,
-                };
-            if !matches!(kind, "t" | "T") || !name.contains(needle) {
-                continue;
+            let fields: Vec<&str> = line.splitn(4, ' ').collect();
+            if let [_, size, "t" | "T", name] = fields[..]
+                && name.contains(needle)
+            {
+                count += 1;
+                bytes += u64::from_str_radix(size, 16).unwrap_or(0);
             }
-            count += 1;
-            bytes += u64::from_str_radix(size, 16).unwrap_or(0);
         }
         out.push(json!({"crate": label, "functions": count, "bytes": bytes}));
     }
     Ok(Value::Array(out))
 }
 
+/// Measures both builds and the bench binary's symbols; writes `bloat.json`.
 pub(crate) fn run() -> Result<(), String> {
     println!("xtask: cargo bloat on the quickstart, instrument on");
     let on = quickstart(&[])?;

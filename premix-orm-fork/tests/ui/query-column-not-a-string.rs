@@ -1,0 +1,11 @@
+use premix_orm_fork::{Model, premix_query};
+
+#[derive(Model)]
+struct User {
+    id: i32,
+}
+
+fn main() {
+    let column = "id";
+    let _ = premix_query!(User, SELECT, filter_eq(column, 1));
+}
