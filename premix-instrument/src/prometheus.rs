@@ -147,6 +147,10 @@ pub fn install_prometheus(config: PrometheusConfig) -> Result<PrometheusExporter
         }
     };
     let interval = config.upkeep_interval;
+    // Without a listener the exporter runs no upkeep task of its own, and
+    // its histograms keep every sample until someone renders them: do it
+    // here, so a process that is never scraped does not grow.
+    let upkeep = exporter.is_none().then(|| handle.clone());
     std::thread::Builder::new()
         .name("premix-prometheus".into())
         .spawn(move || {
@@ -155,6 +159,9 @@ pub fn install_prometheus(config: PrometheusConfig) -> Result<PrometheusExporter
                 loop {
                     ticks.tick().await;
                     crate::export::flush();
+                    if let Some(handle) = &upkeep {
+                        handle.run_upkeep();
+                    }
                 }
             };
             match exporter {
