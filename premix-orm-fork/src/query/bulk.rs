@@ -12,6 +12,7 @@ use crate::sql::Statement;
 use crate::value::BindValue;
 
 use super::builder::QueryBuilder;
+use super::shape::Sql;
 
 /// Column indexes an UPDATE sets, in order.
 pub(super) type SetColumns = SmallVec<[u16; 8]>;
@@ -28,6 +29,15 @@ impl<T: Model<DB>, DB: SqlDialect> QueryBuilder<'_, T, DB> {
             )));
         }
         Ok(())
+    }
+
+    /// The SQL of a bulk write, after the builder's refusals (a bad query
+    /// first, then an unfiltered write), counted as the op's SQL lookup.
+    fn write_sql(&self, op: Op, statement: Statement, what: &str) -> Result<Sql, sqlx::Error> {
+        let sql = self.sql(statement)?;
+        self.check_filtered(what)?;
+        op.sql(sql.lookup());
+        Ok(sql)
     }
 
     pub(super) fn update_values(
@@ -126,9 +136,7 @@ async fn update_matching<T: Model<DB>, DB: SqlDialect>(
 ) -> Result<u64, sqlx::Error> {
     builder.take_problem()?;
     let (set, bound) = QueryBuilder::<T, DB>::update_values(&values)?;
-    let sql = builder.sql(Statement::Update { set })?;
-    builder.check_filtered("update()")?;
-    op.sql(sql.lookup());
+    let sql = builder.write_sql(op, Statement::Update { set }, "update()")?;
     let mut query = sqlx::query(sql.as_str()).persistent(builder.prepared);
     let set = bound.len();
     for value in bound {
@@ -148,9 +156,7 @@ async fn delete_matching<T: Model<DB>, DB: SqlDialect>(
     mut builder: QueryBuilder<'_, T, DB>,
 ) -> Result<u64, sqlx::Error> {
     builder.take_problem()?;
-    let sql = builder.sql(builder.delete_statement())?;
-    builder.check_filtered("delete()")?;
-    op.sql(sql.lookup());
+    let sql = builder.write_sql(op, builder.delete_statement(), "delete()")?;
     let query = builder.bind_filters(sqlx::query(sql.as_str()).persistent(builder.prepared), 0);
     let mut conn = builder.executor.acquire(op).await?;
     Ok(DB::rows_affected(&conn.execute(op, sql.id(), query).await?))
